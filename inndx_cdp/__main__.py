@@ -1,0 +1,7 @@
+"""``python -m inndx_cdp serve``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,276 @@
+"""The WebSocket side of one session: handshake, frame queue, timers, shutdown.
+
+Frames are read in the handler's own task (as aiohttp wants) and queued; one
+worker task runs them in arrival order, so a client may pipeline. Errors that
+leave the session usable become ``error`` frames; anything fatal sends one
+``fatal`` frame and closes the socket. The page goes back to the pool on every
+exit path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from ..errors import (
+    BadFrame,
+    Draining,
+    FrameTooLarge,
+    InndxError,
+    QueueFull,
+    SessionExpired,
+)
+from ..protocol import CloseFrame, OpenReply, check_open_limits, decode_action, decode_open, encode
+from ..protocol.codec import ServerFrame
+from ..session.session import ActionFrame, Session, SessionConfig
+from ..session.setup import PageOptions, apply_options
+from .replies import close_code, error_frame
+
+if TYPE_CHECKING:
+    from .app import ServerState
+
+__all__ = ["SocketSession"]
+
+log = logging.getLogger("inndx_cdp.server")
+
+
+class SocketSession:
+    """One client socket driving one session."""
+
+    def __init__(self, ws: web.WebSocketResponse, state: ServerState, tenant: str) -> None:
+        self.ws = ws
+        self.state = state
+        self.tenant = tenant
+        self.settings = state.settings
+        self.session: Session | None = None
+        self.queue: asyncio.Queue[ActionFrame] = asyncio.Queue(self.settings.max_queued_frames)
+        self.worker: asyncio.Task[None] | None = None
+        self.busy = False
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.draining = False
+        self.ended = False
+        self._idle: asyncio.TimerHandle | None = None
+        self._lifetime: asyncio.TimerHandle | None = None
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Handshake, then read frames until the socket or the session ends."""
+        try:
+            if await self._handshake():
+                self.worker = asyncio.get_running_loop().create_task(self._work())
+                await self._read()
+        except Exception as exc:  # never let a bug take the server down or leak a traceback
+            await self.finish(exc)
+        finally:
+            await self._cleanup()
+
+    async def _handshake(self) -> bool:
+        try:
+            message = await self.ws.receive(timeout=self.settings.open_timeout)
+        except TimeoutError:
+            await self.finish(
+                SessionExpired(f"no open frame within {self.settings.open_timeout:g}s")
+            )
+            return False
+        if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            return False
+        if message.type != WSMsgType.TEXT:
+            await self.finish(BadFrame("the open frame must be a JSON text frame"))
+            return False
+        try:
+            frame = decode_open(message.data)
+            check_open_limits(
+                frame,
+                max_timeout=self.settings.max_timeout,
+                max_redirects=self.settings.max_redirects,
+                max_retries=self.settings.max_retries,
+            )
+            page = await self.state.open_page(frame)
+        except Exception as exc:
+            await self.finish(exc)
+            return False
+        session_id = str(uuid.uuid4())
+        self.session = Session(
+            session_id,
+            page,
+            SessionConfig(
+                timeout=frame.timeout,
+                max_redirects=frame.max_redirects,
+                max_retries=frame.max_retries,
+            ),
+        )
+        client = frame.client
+        options = PageOptions(
+            width=client.viewport.width,
+            height=client.viewport.height,
+            locale=client.locale,
+            timezone=client.timezone,
+            javascript=client.javascript,
+        )
+        try:
+            if options != page.state.get("options"):
+                await apply_options(page, options)
+        except Exception as exc:
+            await self.finish(exc)
+            return False
+        self.session.ended.add_done_callback(self._on_session_ended)
+        loop = asyncio.get_running_loop()
+        self._lifetime = loop.call_later(self.settings.max_lifetime, self._expire_lifetime)
+        self._touch()
+        await self._send(OpenReply(session_id=session_id))
+        log.info("session %s opened for tenant %s", session_id, self.tenant)
+        return True
+
+    async def _read(self) -> None:
+        limit = self.settings.max_frame_bytes
+        while not self.ended:
+            message = await self.ws.receive()
+            if message.type == WSMsgType.TEXT:
+                data: str = message.data
+                self._touch()
+                # A str is at most 4 bytes a character: encode only when it might be over.
+                if len(data) * 4 > limit and len(data.encode()) > limit:
+                    await self._send(error_frame(FrameTooLarge(f"frame larger than {limit} bytes")))
+                    continue
+                try:
+                    frame = decode_action(data)
+                except BadFrame as exc:
+                    await self._send(error_frame(exc))
+                    continue
+                if self.draining:
+                    continue
+                try:
+                    self.queue.put_nowait(frame)
+                except asyncio.QueueFull:
+                    error = QueueFull(
+                        f"more than {self.queue.maxsize} frames are waiting on this session"
+                    )
+                    await self._send(error_frame(error, frame.id))
+            elif message.type == WSMsgType.BINARY:
+                self._touch()
+                await self._send(
+                    error_frame(BadFrame("binary frames are not accepted; send JSON text"))
+                )
+            elif message.type == WSMsgType.ERROR:
+                # The transport's own protocol errors (e.g. over the hard size cap).
+                log.info("socket error: %s", self.ws.exception())
+                return
+            else:  # CLOSE, CLOSING, CLOSED
+                return
+
+    async def _work(self) -> None:
+        assert self.session is not None
+        while not self.draining:
+            frame = await self.queue.get()
+            self.busy = True
+            self.idle.clear()
+            try:
+                reply = await self.session.perform(frame)
+            except InndxError as exc:
+                if exc.fatal:
+                    await self.finish(exc, frame.id)
+                    return
+                await self._send(error_frame(exc, frame.id))
+            except Exception as exc:
+                await self.finish(exc, frame.id)
+                return
+            else:
+                if frame.id is not None:
+                    reply = reply.model_copy(update={"id": frame.id})
+                await self._send(reply)
+                if isinstance(frame, CloseFrame):
+                    self.ended = True
+                    await self.ws.close(code=WSCloseCode.OK)
+                    return
+            finally:
+                self.busy = False
+                self.idle.set()
+                self._touch()
+
+    async def finish(self, error: BaseException, frame_id: str | int | None = None) -> None:
+        """Send the one fatal frame and close the socket (idempotent)."""
+        if self.ended:
+            return
+        self.ended = True
+        if not isinstance(error, InndxError) or not error.fatal:
+            # During the handshake every error ends the session.
+            frame = error_frame(error, frame_id)
+            frame = frame.model_copy(update={"type": "fatal"})
+            code = (
+                close_code(error) if isinstance(error, InndxError) else WSCloseCode.INTERNAL_ERROR
+            )
+        else:
+            frame = error_frame(error, frame_id)
+            code = close_code(error)
+        session = self.session.id if self.session else "-"
+        log.info("session %s ends: %s %s", session, frame.code, frame.message)
+        with contextlib.suppress(Exception):
+            await self._send(frame)
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code)
+        if self.worker is not None and self.worker is not asyncio.current_task():
+            self.worker.cancel()
+
+    async def drain(self, grace: float) -> None:
+        """Let the running action finish within ``grace``, then end with a fatal 503."""
+        self.draining = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle.wait(), grace)
+        await self.finish(Draining("the server is shutting down"))
+
+    async def _cleanup(self) -> None:
+        self.ended = True
+        for timer in (self._idle, self._lifetime):
+            if timer is not None:
+                timer.cancel()
+        if self.worker is not None:
+            self.worker.cancel()
+            with contextlib.suppress(BaseException):
+                await self.worker
+        if self.session is not None:
+            self.session.close()
+            await self.state.pool.release(self.session.page)
+            log.info("session %s closed", self.session.id)
+
+    # -- helpers ----------------------------------------------------------------
+
+    async def _send(self, frame: ServerFrame) -> None:
+        if not self.ws.closed:
+            await self.ws.send_str(encode(frame))
+
+    def _touch(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        if not self.ended:
+            self._idle = asyncio.get_running_loop().call_later(
+                self.settings.idle_timeout, self._expire_idle
+            )
+
+    def _expire_idle(self) -> None:
+        if self.busy:  # an action in flight is not idleness
+            self._touch()
+            return
+        self._end_soon(SessionExpired(f"idle for {self.settings.idle_timeout:g}s"))
+
+    def _expire_lifetime(self) -> None:
+        self._end_soon(
+            SessionExpired(
+                f"the session reached its maximum lifetime of {self.settings.max_lifetime:g}s"
+            )
+        )
+
+    def _on_session_ended(self, ended: asyncio.Future[InndxError]) -> None:
+        if not ended.cancelled():
+            self._end_soon(ended.result())
+
+    def _end_soon(self, error: InndxError) -> None:
+        task = asyncio.get_running_loop().create_task(self.finish(error))
+        self.state.background.add(task)
+        task.add_done_callback(self.state.background.discard)
