@@ -453,6 +453,22 @@ async def goto_large(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@routes.get("/goto/large-latin1")
+async def goto_large_latin1(request: web.Request) -> web.Response:
+    """``?size=`` bytes of ISO-8859-1 text, most of them not ASCII; counts ``?key=``."""
+    if "key" in request.query:
+        GOTO_HITS[request.query["key"]] = GOTO_HITS.get(request.query["key"], 0) + 1
+    return web.Response(
+        body=goto_large_latin1_body(int(request.query.get("size", "1000000"))),
+        headers={"Content-Type": "text/plain; charset=ISO-8859-1"},
+    )
+
+
+def goto_large_latin1_body(size: int) -> bytes:
+    block = "Ça été très déjà vu, naïve façade ± ¼ µ ÿ\n".encode("latin-1")
+    return (block * (size // len(block) + 1))[:size]
+
+
 @routes.get("/goto/no-content")
 async def goto_no_content(request: web.Request) -> web.Response:
     return web.Response(status=204, headers={"X-Empty": "yes"})

@@ -25,18 +25,30 @@ class BodyMissing(Exception):
         self.reason = reason
 
 
-async def read_body(cdp: CdpSession, request_id: str) -> bytes:
-    """The body of ``request_id`` as received; raises :class:`BodyMissing`."""
+async def read_body(cdp: CdpSession, request_id: str, received: int) -> bytes:
+    """The body of ``request_id`` as received; raises :class:`BodyMissing`.
+
+    ``received`` is the body's length as the network events counted it (0 when
+    unknown). The durable copy of a body comes back as base64, or as text when
+    the bytes are valid UTF-8, so encoding that text gives those very bytes
+    back. Once the durable copy is gone (the store is shared by the browser's
+    pages and drops the oldest first), Chromium answers the renderer's copy
+    instead: text decoded with the page's charset, which UTF-8 does not turn
+    back into the bytes that arrived unless they were UTF-8. Its length
+    tells.
+    """
     try:
         result = await cdp.send("Network.getResponseBody", {"requestId": request_id})
     except CdpError as exc:
         raise BodyMissing(exc.message) from None
     if result.get("base64Encoded"):
         return base64.b64decode(result["body"])
-    # Durable copies come as text only when the bytes are valid UTF-8, so
-    # encoding the text gives those very bytes back.
-    body: str = result["body"]
-    return body.encode()
+    body = str(result["body"]).encode()
+    if received and len(body) != received:
+        raise BodyMissing(
+            f"only a copy decoded from its charset was left: {received} bytes arrived"
+        )
+    return body
 
 
 def not_kept(reason: str, why_not_again: str) -> FrameTooLarge:

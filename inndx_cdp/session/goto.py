@@ -95,6 +95,7 @@ EVENTS = (
     "Network.requestWillBeSent",
     "Network.responseReceived",
     "Network.responseReceivedExtraInfo",
+    "Network.dataReceived",
     "Network.loadingFinished",
     "Network.loadingFailed",
     "Page.frameNavigated",
@@ -250,7 +251,7 @@ async def _prepare(page: Page, request: GotoRequest) -> UserAgent:
     if page.state.get("ua_override") != override:
         calls.append(cdp.send("Network.setUserAgentOverride", override))
         page.state["ua_override"] = override
-        calls.append(_hide_ua_data(page, hide=ua.metadata is None))
+        calls.append(_hide_ua_data(page, hide=ua.hide_ua_data))
     if request.cookies:
         calls.append(
             cdp.send(
@@ -314,6 +315,7 @@ class _Recorder:
         self.redirects: list[dict[str, str]] = []
         self.document_url: str | None = None
         self.method = request.method  # of the current document's latest request
+        self.received = 0  # body bytes of the current document, as the events count them
         self.committed = False
         self.loaded = False
         self.finished = False
@@ -366,6 +368,7 @@ class _Recorder:
 
     def _start_document(self, request_id: str) -> None:
         self.loader = request_id
+        self.received = 0
         self.committed = self.loaded = self.finished = False
         self.response = None
         self.pending_client = None
@@ -396,6 +399,10 @@ class _Recorder:
     def _on_Network_responseReceivedExtraInfo(self, params: dict[str, Any]) -> None:
         self.extra.setdefault(params["requestId"], []).append(params)
 
+    def _on_Network_dataReceived(self, params: dict[str, Any]) -> None:
+        if params["requestId"] == self.loader:
+            self.received += int(params.get("dataLength", 0))
+
     def _on_Network_loadingFinished(self, params: dict[str, Any]) -> None:
         if params["requestId"] != self.loader:
             return
@@ -403,7 +410,7 @@ class _Recorder:
         # Read at once, while the document is current; the read overlaps the
         # rest of the load, so it costs the goto no time of its own.
         self.body_task = asyncio.get_running_loop().create_task(
-            self._read_body(params["requestId"])
+            self._read_body(params["requestId"], self.received)
         )
 
     def _on_Network_loadingFailed(self, params: dict[str, Any]) -> None:
@@ -490,9 +497,9 @@ class _Recorder:
 
     # -- state --------------------------------------------------------------
 
-    async def _read_body(self, request_id: str) -> tuple[bytes | None, str | None]:
+    async def _read_body(self, request_id: str, received: int) -> tuple[bytes | None, str | None]:
         try:
-            return await bodies.read_body(self.cdp, request_id), None
+            return await bodies.read_body(self.cdp, request_id, received), None
         except bodies.BodyMissing as missing:
             return None, missing.reason
 

@@ -45,6 +45,10 @@ class UserAgent:
     metadata: dict[str, Any] | None
     # What navigator.platform says; None keeps the browser's own.
     platform: str | None = None
+    # A string that claims another engine: the page must not find Chromium's
+    # navigator.userAgentData either. (A script on every new document costs a
+    # few ms per navigation, so only strings that claim a browser pay it.)
+    hide_ua_data: bool = False
 
     def override(self, accept_language: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"userAgent": self.user_agent}
@@ -169,9 +173,10 @@ def resolve_user_agent(
         full = _version_of(browser_product) or _version_of(browser_user_agent)
         return UserAgent(ua, _chrome_metadata(ua, full))
     if value == "firefox":
-        return UserAgent(firefox_user_agent(today), None, "Linux x86_64")
+        return UserAgent(firefox_user_agent(today), None, "Linux x86_64", hide_ua_data=True)
     if value == "safari":
-        return UserAgent(safari_user_agent(today), None, "MacIntel")
+        return UserAgent(safari_user_agent(today), None, "MacIntel", hide_ua_data=True)
     if "Chrome/" in value and "Edg/" not in value and "OPR/" not in value:
         return UserAgent(value, _chrome_metadata(value))
-    return UserAgent(value, None)
+    other_browser = "Firefox/" in value or ("Safari/" in value and "Chrom" not in value)
+    return UserAgent(value, None, hide_ua_data=other_browser)

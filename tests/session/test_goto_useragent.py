@@ -36,7 +36,8 @@ async def test_inndx_names_the_project_and_its_version(page: Page, site: str) ->
     assert headers["user-agent"] == f"Mozilla/5.0 (compatible; inndx-cdp/{__version__})"
     assert not [name for name in headers if name.startswith("sec-ch-ua")]
     assert await js(page, "navigator.userAgent") == headers["user-agent"]
-    assert await js(page, "'userAgentData' in navigator") is False
+    # No brands claimed: an honest agent that is no browser has nothing to hide.
+    assert await js(page, "navigator.userAgentData.brands") == []
 
 
 async def test_chrome_is_the_browsers_own_version_and_hints_agree(
@@ -101,6 +102,14 @@ async def test_a_custom_string_is_used_verbatim(page: Page, site: str) -> None:
     headers = await sent_headers(page, site, "my-crawler/2.1 (+https://example.org/bot)")
     assert headers["user-agent"] == "my-crawler/2.1 (+https://example.org/bot)"
     assert not [name for name in headers if name.startswith("sec-ch-ua")]
+
+
+async def test_a_custom_firefox_string_hides_chromium_traits(page: Page, site: str) -> None:
+    custom = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:150.0) Gecko/20100101 Firefox/150.0"
+    headers = await sent_headers(page, site, custom)
+    assert headers["user-agent"] == custom
+    assert not [name for name in headers if name.startswith("sec-ch-ua")]
+    assert await js(page, "'userAgentData' in navigator") is False
 
 
 async def test_random_picks_one_of_the_browsers(page: Page, site: str) -> None:
