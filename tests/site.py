@@ -483,6 +483,12 @@ async def goto_method(request: web.Request) -> web.Response:
     return web.Response(text=text, headers={"X-Method": request.method})
 
 
+@routes.route("*", "/goto/odd-status")
+async def goto_odd_status(request: web.Request) -> web.Response:
+    """A status code no standard names, with a phrase of its own."""
+    return web.Response(status=599, reason="Odd Phrase", text="odd status")
+
+
 @routes.route("*", "/goto/echo")
 async def goto_echo(request: web.Request) -> web.Response:
     """The request as JSON (method, headers in order, body), for request-side checks."""
@@ -517,7 +523,7 @@ async def goto_busy(request: web.Request) -> web.Response:
     return html("<p id='where'>served</p>")
 
 
-@routes.get("/goto/hang")
+@routes.route("*", "/goto/hang")
 async def goto_hang(request: web.Request) -> web.Response:
     """Never answers while the client waits (ends when the browser gives up)."""
     for _ in range(600):

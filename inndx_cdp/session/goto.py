@@ -66,6 +66,7 @@ RETRY_ERRORS = frozenset(
         "net::ERR_CONNECTION_ABORTED",
         "net::ERR_CONNECTION_FAILED",
         "net::ERR_CONNECTION_TIMED_OUT",
+        "net::ERR_SOCKET_NOT_CONNECTED",
         "net::ERR_TIMED_OUT",
         "net::ERR_NAME_NOT_RESOLVED",
         "net::ERR_NAME_RESOLUTION_FAILED",
@@ -507,8 +508,16 @@ class _Recorder:
     def done(self) -> bool:
         return self.loaded and self.pending_client is None
 
+    @property
+    def answered(self) -> bool:
+        """Whether the current document is the answer fetched by the server itself.
+
+        That answer stands even if the page could not show it.
+        """
+        return self.fulfil is not None and self.loader == self.fulfilled_loader
+
     async def result(self) -> GotoResult:
-        if self.fulfil is not None and self.loader == self.fulfilled_loader:
+        if self.fulfil is not None and self.answered:
             return self._fulfilled_result(self.fulfil)
         response = self.response
         assert response is not None
@@ -690,12 +699,12 @@ async def _follow(recorder: _Recorder, events: EventQueue) -> None:
             # Everything the browser said before failing the navigation is in:
             # a response (204, download, full Chromium's empty-4xx page) is
             # still an answer, anything else is a network failure.
-            if recorder.response is None:
+            if recorder.response is None and not recorder.answered:
                 _raise_network(recorder.navigate_error, recorder.request.url)
             recorder.loaded = recorder.finished = True
             recorder.navigate_error = None
         if recorder.failure is not None:
-            if recorder.response is None:
+            if recorder.response is None and not recorder.answered:
                 _raise_network(recorder.failure, recorder.request.url)
             recorder.failure = None
             recorder.loaded = True

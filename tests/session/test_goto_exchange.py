@@ -27,6 +27,7 @@ from .plain_http import fetch
         "/goto/sjis",
         "/status/404",
         "/status/500",
+        "/goto/odd-status",
     ],
 )
 async def test_goto_matches_a_plain_client(page: Page, site: str, path: str) -> None:

@@ -97,6 +97,14 @@ async def test_connect_answers_and_lands_in_the_page(page: Page, site: str) -> N
     assert tunnel.body is None  # a successful CONNECT is a tunnel, not a body
 
 
+async def test_trace_with_an_odd_status_is_answered_and_shown(page: Page, site: str) -> None:
+    url = site + "/goto/odd-status"
+    answer = await run_goto(page, url, method="TRACE")
+    assert_same_exchange(answer, await fetch(url, method="TRACE"))
+    assert answer.status_code == 599
+    assert await js(page, "document.body.textContent") == "odd status"
+
+
 async def test_trace_to_a_closed_port_is_502(page: Page) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

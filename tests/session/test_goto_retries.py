@@ -134,3 +134,17 @@ async def test_a_dropped_connection_without_retries_is_502(page: Page) -> None:
         server.close()
         await server.wait_closed()
     assert "net::ERR_EMPTY_RESPONSE" in caught.value.message
+
+
+@pytest.mark.parametrize("method", ["POST", "TRACE"])
+async def test_a_slow_intercepted_or_outside_goto_is_408_too(
+    page: Page, site: str, method: str
+) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(ActionTimeout):
+        await run_goto(page, site + "/goto/hang", method=method, body=b"x", timeout=1.0)
+    assert loop.time() - started < 3.0
+    answer = await run_goto(page, site + "/goto/page", timeout=10)
+    assert answer.status_code == 200
+    assert await js(page, "document.querySelector('#where').textContent") == "page"
