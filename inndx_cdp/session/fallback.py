@@ -30,7 +30,7 @@ from ..errors import InndxError, TooManyRedirects
 from .http import ParsedCookie, parse_set_cookie, redirect_type
 from .useragent import UserAgent
 
-__all__ = ["METHODS", "Exchange", "FetchFailed", "fulfil_params", "send"]
+__all__ = ["METHODS", "Exchange", "FetchFailed", "fulfil_params", "net_error", "send"]
 
 METHODS = frozenset({"TRACE", "CONNECT"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -125,6 +125,8 @@ async def send(
             if status not in REDIRECT_STATUSES or location is None:
                 return Exchange(url, status, reason, lines, answer_body, redirects, cookies)
             target = urljoin(url, location)
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise FetchFailed("net::ERR_UNSAFE_REDIRECT")  # as Chromium calls it
             redirects.append(
                 {"url": url, "location": target, "side": "server", "type": redirect_type(status)}
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
@@ -65,11 +64,3 @@ def assert_same_exchange(answer: GotoResult, plain: PlainAnswer) -> None:
     assert comparable_cookies(answer.cookies) == comparable_cookies(plain.cookies)
     assert answer.redirects == plain.redirects
     assert answer.body == plain.body
-
-
-async def eventually(check: Any, timeout: float = 10) -> None:
-    """Wait until ``check()`` is true (for effects that land just after an answer)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
-        await asyncio.sleep(0.02)

@@ -172,3 +172,12 @@ async def test_trace_goes_through_the_sessions_proxy(
     assert answer.body is not None
     assert answer.body.startswith(b"TRACE ")
     assert seen == [f"TRACE {site}/goto/method HTTP/1.1".encode()]
+
+
+@pytest.mark.parametrize("method", ["GET", "TRACE"])
+async def test_a_redirect_to_another_scheme_is_refused(page: Page, site: str, method: str) -> None:
+    with pytest.raises(NavigationFailed) as caught:
+        await run_goto(page, site + "/goto/redirect/302?to=file:///etc/passwd", method=method)
+    assert "net::ERR_UNSAFE_REDIRECT" in caught.value.message
+    answer = await run_goto(page, site + "/goto/page")
+    assert answer.status_code == 200
