@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .browser.proxies import parse_proxy
+
 __all__ = ["Settings", "TenantSettings"]
 
 
@@ -66,6 +68,14 @@ class Settings(BaseSettings):
     tenants: dict[str, TenantSettings] = Field(default_factory=dict)
     allow_unlisted_tenants: bool = True
     proxies: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @field_validator("proxies")
+    @classmethod
+    def _proxy_urls(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # Fail at startup, not at a session's open; the message names the id only.
+        for proxy_id, url in value.items():
+            parse_proxy(proxy_id, url.get_secret_value())
+        return value
 
     @field_validator("prefix")
     @classmethod

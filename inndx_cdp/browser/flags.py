@@ -24,11 +24,9 @@ COMMON_FLAGS: tuple[str, ...] = (
     "--disable-client-side-phishing-detection",
     "--disable-default-apps",
     "--disable-extensions",
-    # Crashpad double-forks out of our process group (so it outlives the
-    # browser) and writes dumps under ~/.config; nobody collects them here.
+    # Crash reports would go under ~/.config; nobody collects them here.
     "--disable-breakpad",
     "--disable-crash-reporter",
-    "--disable-crashpad-for-testing",
     "--metrics-recording-only",
     "--password-store=basic",
     "--use-mock-keychain",
@@ -65,6 +63,12 @@ def browser_flags(
 ) -> list[str]:
     """The full argument list (without the executable) for one browser process."""
     flags = [*COMMON_FLAGS, "--headless", f"--user-data-dir={user_data_dir}"]
+    if kind == "standard":
+        # Crashpad double-forks out of our process group, so it would outlive
+        # the browser. Full Chromium's network service crash-loops with this
+        # switch (every navigation fails with net::ERR_ABORTED), so there the
+        # crash handler stays and is stopped with the browser's process tree.
+        flags.append("--disable-crashpad-for-testing")
     # The sandbox needs user namespaces that root inside a container rarely has;
     # as a normal user it stays on.
     if os.geteuid() == 0:
