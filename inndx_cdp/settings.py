@@ -38,8 +38,13 @@ class TenantSettings(BaseModel):
 class Settings(BaseSettings):
     """Every knob of the server, with the embedded defaults."""
 
+    # Errors never repeat the input: it may hold API keys or proxy passwords.
     model_config = SettingsConfigDict(
-        env_prefix="INNDX_CDP_", env_nested_delimiter="__", extra="forbid", validate_default=True
+        env_prefix="INNDX_CDP_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+        hide_input_in_errors=True,
     )
 
     host: str = "127.0.0.1"

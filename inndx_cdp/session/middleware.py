@@ -21,9 +21,23 @@ __all__ = ["configure_interception", "glob_matcher", "middleware_rule"]
 
 Middleware = BlockMiddleware | RequestHeadersMiddleware | ResponseHeadersMiddleware
 
-# The browser adds the jar's cookies to a rewritten request by itself and
-# would overwrite the jar with a forwarded Cookie header (Chromium 145+).
-_UNTOUCHABLE_REQUEST_HEADERS = frozenset({"cookie"})
+# Request headers middleware cannot change, and why. The network layer writes
+# these itself after interception: a removal would silently do nothing (a
+# removed User-Agent even comes back as the browser's own, "HeadlessChrome").
+# A Cookie header would overwrite the cookie jar (Chromium 145+).
+_COOKIE = "the Cookie header cannot be rewritten by middleware; send cookies with goto's cookies"
+_NETWORK = "is written by the browser's network layer and cannot be removed"
+_FIXED_HEADERS: dict[str, dict[str, str]] = {
+    "set": {"cookie": _COOKIE, "host": f"Host {_NETWORK.replace('removed', 'set')}"},
+    "remove": {
+        "cookie": _COOKIE,
+        "host": f"Host {_NETWORK}",
+        "connection": f"Connection {_NETWORK}",
+        "accept-encoding": f"Accept-Encoding {_NETWORK}",
+        "referer": f"Referer {_NETWORK} (goto's referrer sets it)",
+        "user-agent": f"User-Agent {_NETWORK}; set it to another value instead",
+    },
+}
 
 
 @functools.lru_cache(maxsize=512)
@@ -55,11 +69,10 @@ def middleware_rule(entry: Middleware, index: int = 0) -> Rule:
     pairs = [(name, value) for name, value in entry.set]
     if isinstance(entry, RequestHeadersMiddleware):
         for field, names in (("set", [name for name, _ in pairs]), ("remove", remove)):
-            if any(name.lower() in _UNTOUCHABLE_REQUEST_HEADERS for name in names):
-                raise BadFrame(
-                    f"field 'middleware[{index}].{field}': the Cookie header cannot be "
-                    "rewritten by middleware; send cookies with goto's cookies"
-                )
+            for name in names:
+                reason = _FIXED_HEADERS[field].get(name.lower())
+                if reason is not None:
+                    raise BadFrame(f"field 'middleware[{index}].{field}': {reason}")
 
         def rewrite_request(paused: PausedRequest) -> None:
             if not matches(paused.url):

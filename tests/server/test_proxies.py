@@ -100,15 +100,38 @@ def stop_proxy(process: subprocess.Popen[bytes]) -> None:
         process.wait(5)
 
 
+def start_socks5(folder: Path) -> ProxyServer:
+    """pproxy serving SOCKS5 (no auth: Chromium has none for SOCKS); logs each connection."""
+    port = free_port()
+    log = folder / "socks5.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pproxy", "-l", f"socks5://127.0.0.1:{port}", "-v"],
+            start_new_session=True,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            break
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_proxy(process)
+            raise RuntimeError("pproxy did not start")
+        time.sleep(0.05)
+    return ProxyServer(process, port, log)
+
+
 @pytest.fixture(scope="module")
 def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ProxyServer]]:
-    """Two open proxies and one that wants basic auth, for the whole module."""
+    """Two open HTTP proxies, one that wants basic auth, and a SOCKS5 one."""
     folder = tmp_path_factory.mktemp("proxies")
     started: dict[str, ProxyServer] = {}
     try:
         started["a"] = start_proxy(folder, "a")
         started["b"] = start_proxy(folder, "b")
         started["auth"] = start_proxy(folder, "auth", basic_auth=f"{USER}:{PASSWORD}")
+        started["socks5"] = start_socks5(folder)
         yield started
     finally:
         for proxy in started.values():
@@ -141,6 +164,7 @@ async def served(proxies: dict[str, ProxyServer]) -> AsyncIterator[Served]:
         "wrong": auth.url(f"{USER}:wrong-password"),
         "missing": auth.url(),
         "down": f"http://127.0.0.1:{free_port()}",
+        "socks": f"socks5://127.0.0.1:{proxies['socks5'].port}",
     }
     async with running_server(warm_pages=0, proxies=configured) as running:
         yield running
@@ -233,6 +257,19 @@ async def test_sessions_one_after_another_alternate_proxies(
     assert [await through(pair, tok) for tok in tokens] == [[1], [0]]
 
 
+async def test_socks5_proxy_carries_the_session(
+    served: Served, proxies: dict[str, ProxyServer], site: str
+) -> None:
+    socks = proxies["socks5"]
+    host = site.removeprefix("http://")
+    assert not socks.saw(f"-> {host}")
+    async with connect(served.url, {"proxies": ["socks"]}) as client:
+        reply = await client.call({"action": "goto", "url": f"{site}/cm/headers?token={token()}"})
+        assert reply["status_code"] == 200, reply
+    # pproxy logs every connection it makes for a client: "socks5 CLIENT -> HOST:PORT".
+    assert await socks.wait_for(f"-> {host}")
+
+
 # --- credentials ---------------------------------------------------------------
 
 
@@ -296,7 +333,7 @@ async def test_unknown_proxy_id_is_fatal_400(served: Served) -> None:
     reply, code = await open_refused(served.url, {"proxies": ["a", "nope"]})
     assert (reply["type"], reply["code"]) == ("fatal", 400)
     assert "unknown proxy id 'nope'" in reply["message"]
-    assert "known: a, b, c, d, down, missing, secured, wrong" in reply["message"]
+    assert "known: a, b, c, d, down, missing, secured, socks, wrong" in reply["message"]
     assert code == 1008
     assert served.state.proxies.active("a") == 0
 
