@@ -40,7 +40,7 @@ Stage = Literal["Request", "Response"]
 MAX_AUTH_MEMORY: Final = 1024
 # A request that ended while paused (page gone, navigation replaced it) refuses
 # its answer with one of these: nothing is left to answer.
-_GONE = ("Invalid InterceptionId", "Invalid state", "No such", "not found", "Target closed")
+_GONE = ("Invalid InterceptionId", "Invalid state", "not found")
 # Set by the browser from the body that is actually delivered; a rewritten
 # response's body is the decoded one.
 _FULFIL_DROPS: Final = frozenset({"content-encoding", "content-length", "transfer-encoding"})
@@ -157,7 +157,6 @@ class Interception:
         self._answered_auth: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
-        self.proxy_auth_refused = False
 
     @classmethod
     def of(cls, page: Page) -> Interception:
@@ -285,7 +284,6 @@ class Interception:
                 # Asked again for the same request: the credentials were wrong.
                 # Answering them again would loop forever.
                 response = {"response": "CancelAuth"}
-                self.proxy_auth_refused = True
         self._spawn(
             self._send(
                 "Fetch.continueWithAuth",
@@ -315,7 +313,10 @@ class Interception:
         if paused.stage == "Response":
             if await self._answer_response(paused):
                 return
-            await self._send("Fetch.continueResponse", {"requestId": paused.id})
+            if await self._send("Fetch.continueResponse", {"requestId": paused.id}):
+                return
+            # A response that failed on the network is continued as a request.
+            await self._send("Fetch.continueRequest", {"requestId": paused.id})
             return
         if paused.blocked is not None:
             params: dict[str, Any] = {"requestId": paused.id, "errorReason": paused.blocked}
@@ -358,13 +359,6 @@ class Interception:
         if phrase:
             params["responsePhrase"] = phrase
         return await self._send("Fetch.fulfillRequest", params)
-
-    async def close(self) -> None:
-        """Forget the rules; disable ``Fetch`` if it is on."""
-        self._rules.clear()
-        self._credentials = None
-        with contextlib.suppress(InndxError, CdpError):
-            await self.sync()
 
 
 def _continue_params(paused: PausedRequest) -> dict[str, Any]:

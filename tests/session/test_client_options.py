@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from inndx_cdp.browser.browser import Browser, Page
+from inndx_cdp.session import interact
 from inndx_cdp.session.goto import GotoRequest, GotoResult, goto
 from inndx_cdp.session.setup import PageOptions, apply_options, prepare_page
 
@@ -128,3 +129,15 @@ async def test_javascript_off_scripts_do_not_run(kind_page: Page, site: str) -> 
     # A second goto in the same page works as well (nothing is left waiting).
     again = await visit(kind_page, site + "/cm/js?again=1")
     assert again.url.endswith("again=1")
+
+
+async def test_javascript_off_click_and_fill_still_work(kind_page: Page, site: str) -> None:
+    await apply_options(kind_page, PageOptions(javascript=False))
+    await visit(kind_page, site + "/ix/form")
+    await interact.fill(kind_page, "#text", "typed", timeout=10)
+    assert await js(kind_page, "document.querySelector('#text').value") == "typed"
+    # The page's own listeners did not run.
+    assert await js(kind_page, "typeof window.seen") == "undefined"
+    await visit(kind_page, site + "/ix/link")
+    await interact.click(kind_page, "#go", timeout=10)
+    assert await js(kind_page, "location.pathname") == "/ix/landing"
