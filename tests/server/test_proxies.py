@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -23,6 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from inndx_cdp.browser.browser import Browser
+from inndx_cdp.browser.proxies import parse_proxy
+from inndx_cdp.session.goto import GotoRequest, goto
+from inndx_cdp.session.middleware import configure_interception
+from inndx_cdp.session.setup import prepare_page
 
 from .. import site as site_module
 from .conftest import Client, Served, connect, open_refused, running_server
@@ -57,7 +64,10 @@ class ProxyServer:
         return False
 
 
-def start_proxy(folder: Path, name: str, basic_auth: str | None = None) -> ProxyServer:
+def start_proxy(
+    folder: Path, name: str, basic_auth: str | None = None, tls: tuple[Path, Path] | None = None
+) -> ProxyServer:
+    """proxy.py on a free port; ``tls`` = (certificate, key) makes it an HTTPS proxy."""
     port_file = folder / f"{name}.port"
     log = folder / f"{name}.log"
     command = [
@@ -68,6 +78,8 @@ def start_proxy(folder: Path, name: str, basic_auth: str | None = None) -> Proxy
     ]  # fmt: skip
     if basic_auth:
         command += ["--basic-auth", basic_auth]
+    if tls:
+        command += ["--cert-file", str(tls[0]), "--key-file", str(tls[1])]
     # Its own session: the acceptor and worker processes stop with the group.
     process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + START_TIMEOUT
@@ -100,6 +112,21 @@ def stop_proxy(process: subprocess.Popen[bytes]) -> None:
         process.wait(5)
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1, valid for a day."""
+    cert, key = folder / "proxy-cert.pem", folder / "proxy-key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 def start_socks5(folder: Path) -> ProxyServer:
     """pproxy serving SOCKS5 (no auth: Chromium has none for SOCKS); logs each connection."""
     port = free_port()
@@ -124,7 +151,7 @@ def start_socks5(folder: Path) -> ProxyServer:
 
 @pytest.fixture(scope="module")
 def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ProxyServer]]:
-    """Two open HTTP proxies, one that wants basic auth, and a SOCKS5 one."""
+    """Two open HTTP proxies, one that wants basic auth, a SOCKS5 one, an HTTPS one."""
     folder = tmp_path_factory.mktemp("proxies")
     started: dict[str, ProxyServer] = {}
     try:
@@ -132,6 +159,9 @@ def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Prox
         started["b"] = start_proxy(folder, "b")
         started["auth"] = start_proxy(folder, "auth", basic_auth=f"{USER}:{PASSWORD}")
         started["socks5"] = start_socks5(folder)
+        started["tls"] = start_proxy(
+            folder, "tls", basic_auth=f"{USER}:{PASSWORD}", tls=self_signed(folder)
+        )
         yield started
     finally:
         for proxy in started.values():
@@ -324,6 +354,33 @@ async def test_wrong_or_missing_password_fails_clearly(
         assert still["result"] == 2
     assert site_module.requests_for(tok) == []
     assert "wrong-password" not in caplog.text
+
+
+async def test_https_proxy_with_credentials(proxies: dict[str, ProxyServer], site: str) -> None:
+    # The proxy's certificate is self-signed: this test's own browser is told
+    # to accept it (the server never passes that switch).
+    tls = proxies["tls"]
+    proxy = parse_proxy("tls", f"https://{USER}:{PASSWORD}@127.0.0.1:{tls.port}")
+    browser = await Browser.launch("standard", extra_flags=("--ignore-certificate-errors",))
+    try:
+        page = await browser.new_page(proxy_server=proxy.server, proxy_bypass_list="<-loopback>")
+        await prepare_page(page)
+        await configure_interception(page, [], proxy_credentials=proxy.credentials)
+        tok = token()
+        result = await goto(
+            page,
+            GotoRequest(url=f"{site}/cm/headers?token={tok}"),
+            timeout=30,
+            max_redirects=5,
+            max_retries=0,
+        )
+        assert result.status_code == 200
+        seen = json.loads(result.body or b"{}")
+        assert "proxy.py" in seen["via"]
+        assert "proxy-authorization" not in seen
+        assert await tls.wait_for(f"/cm/headers?token={tok}")
+    finally:
+        await browser.close()
 
 
 # --- failures ------------------------------------------------------------------
