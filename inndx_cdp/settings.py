@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .browser.proxies import parse_proxy
+
 __all__ = ["Settings", "TenantSettings"]
 
 
@@ -36,8 +38,13 @@ class TenantSettings(BaseModel):
 class Settings(BaseSettings):
     """Every knob of the server, with the embedded defaults."""
 
+    # Errors never repeat the input: it may hold API keys or proxy passwords.
     model_config = SettingsConfigDict(
-        env_prefix="INNDX_CDP_", env_nested_delimiter="__", extra="forbid", validate_default=True
+        env_prefix="INNDX_CDP_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+        hide_input_in_errors=True,
     )
 
     host: str = "127.0.0.1"
@@ -66,6 +73,14 @@ class Settings(BaseSettings):
     tenants: dict[str, TenantSettings] = Field(default_factory=dict)
     allow_unlisted_tenants: bool = True
     proxies: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @field_validator("proxies")
+    @classmethod
+    def _proxy_urls(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # Fail at startup, not at a session's open; the message names the id only.
+        for proxy_id, url in value.items():
+            parse_proxy(proxy_id, url.get_secret_value())
+        return value
 
     @field_validator("prefix")
     @classmethod

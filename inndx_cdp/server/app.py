@@ -16,8 +16,9 @@ from aiohttp import web
 
 from ..browser.browser import Page
 from ..browser.pool import BrowserPool, PoolConfig
-from ..errors import BadFrame
+from ..browser.proxies import ProxyRegistry
 from ..protocol import OpenFrame
+from ..session.middleware import configure_interception
 from ..session.setup import prepare_page
 from ..settings import Settings
 from .admission import Admission, Ticket
@@ -35,21 +36,39 @@ class ServerState:
     settings: Settings
     pool: BrowserPool
     admission: Admission
+    proxies: ProxyRegistry = field(default_factory=ProxyRegistry)
     sockets: weakref.WeakSet[SocketSession] = field(default_factory=weakref.WeakSet)
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def open_page(self, frame: OpenFrame) -> Page:
-        """Lease the page a validated open frame asks for."""
-        if frame.middleware:
-            raise BadFrame("field 'middleware': middleware is not supported by this server yet")
-        proxy_server = None
-        if frame.proxies:
-            unknown = [p for p in frame.proxies if p not in self.settings.proxies]
-            if unknown:
-                known = ", ".join(sorted(self.settings.proxies)) or "none configured"
-                raise BadFrame(f"field 'proxies': unknown proxy id {unknown[0]!r} (known: {known})")
-            raise BadFrame("field 'proxies': proxies are not supported by this server yet")
-        return await self.pool.lease(frame.client.kind, proxy_server=proxy_server)
+        """Lease the page a validated open frame asks for: its kind, proxy and middleware.
+
+        Give it back with :meth:`release_page`.
+        """
+        proxy = self.proxies.acquire(frame.proxies) if frame.proxies else None
+        try:
+            page = await self.pool.lease(
+                frame.client.kind, proxy_server=proxy.server if proxy else None
+            )
+        except BaseException:
+            if proxy is not None:
+                self.proxies.release(proxy.id)
+            raise
+        page.proxy_id = proxy.id if proxy else None
+        try:
+            await configure_interception(
+                page, frame.middleware, proxy_credentials=proxy.credentials if proxy else None
+            )
+        except BaseException:
+            await self.release_page(page)
+            raise
+        return page
+
+    async def release_page(self, page: Page) -> None:
+        """Dispose a page from :meth:`open_page` and stop counting it on its proxy."""
+        if page.proxy_id is not None and not page.disposed:
+            self.proxies.release(page.proxy_id)
+        await self.pool.release(page)
 
 
 STATE_KEY = web.AppKey("inndx_cdp_state", ServerState)
@@ -84,7 +103,12 @@ def setup(
         settings.prefix if prefix is None else "/" + prefix.strip("/") if prefix.strip("/") else ""
     )
     state = ServerState(
-        settings, BrowserPool(_pool_config(settings), prepare_page), Admission(settings)
+        settings,
+        BrowserPool(_pool_config(settings), prepare_page),
+        Admission(settings),
+        ProxyRegistry.from_urls(
+            {proxy_id: url.get_secret_value() for proxy_id, url in settings.proxies.items()}
+        ),
     )
     app[STATE_KEY] = state
     app[POOL_KEY] = state.pool

@@ -236,7 +236,7 @@ class SocketSession:
                 await self.worker
         if self.session is not None:
             self.session.close()
-            await self.state.pool.release(self.session.page)
+            await self.state.release_page(self.session.page)
             log.info("session %s closed", self.session.id)
 
     # -- helpers ----------------------------------------------------------------

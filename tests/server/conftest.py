@@ -13,16 +13,17 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from inndx_cdp.browser.pool import BrowserPool
-from inndx_cdp.server import POOL_KEY, create_app
+from inndx_cdp.server import POOL_KEY, STATE_KEY, ServerState, create_app
 from inndx_cdp.settings import Settings
 
 
 @dataclass
 class Served:
-    """A running server: its Sessions URL and its browser pool."""
+    """A running server: its Sessions URL, its browser pool and its shared state."""
 
     url: str
     pool: BrowserPool
+    state: ServerState
 
     async def contexts(self) -> int:
         """Browser contexts alive in all the pool's browsers."""
@@ -41,7 +42,7 @@ async def running_server(**overrides: Any) -> AsyncIterator[Served]:
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:
-        yield Served(f"ws://127.0.0.1:{server.port}/v1/sessions/ws", app[POOL_KEY])
+        yield Served(f"ws://127.0.0.1:{server.port}/v1/sessions/ws", app[POOL_KEY], app[STATE_KEY])
     finally:
         await server.close()
 
@@ -104,3 +105,16 @@ async def connect(
         assert "session_id" in reply, reply
         client.session_id = reply["session_id"]
         yield client
+
+
+async def open_refused(
+    url: str, open_frame: dict[str, Any], *, tenant: str = "acme"
+) -> tuple[dict[str, Any], int | None]:
+    """Send an open frame the server must refuse: its fatal frame and the close code."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers={"X-Tenant-Id": tenant}) as ws,
+    ):
+        client = Client(ws)
+        reply = await client.call(open_frame)
+        return reply, await client.closed()
