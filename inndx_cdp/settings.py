@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     warm_pages: int = Field(default=4, ge=0)
     max_sessions_per_browser: int = Field(default=500, ge=1)
     max_browser_memory_mb: int = Field(default=4096, ge=64)
+    memory_check_interval: float = Field(default=10.0, gt=0)
 
     max_timeout: float = Field(default=600.0, gt=0)
     max_redirects: int = Field(default=50, ge=0)
