@@ -91,7 +91,8 @@ class BrowserPool:
         """Launch the eager kinds' browsers, fill their warm sets, start the memory check."""
         for kind in self.config.eager_kinds:
             pool = self._pool(kind)
-            await self._browser(pool)
+            while len(pool.browsers) < self.config.browsers_per_kind:
+                await self._launch_soon(pool)
             await self._refill(pool)
         self._monitor = asyncio.get_running_loop().create_task(self._watch_memory())
 

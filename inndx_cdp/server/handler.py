@@ -65,7 +65,9 @@ class SocketSession:
     async def run(self) -> None:
         """Handshake, then read frames until the socket or the session ends."""
         try:
-            if await self._handshake():
+            if self.state.admission.draining:  # upgraded just as the drain began
+                await self.finish(Draining("the server is shutting down"))
+            elif await self._handshake():
                 self.worker = asyncio.get_running_loop().create_task(self._work())
                 await self._read()
         except Exception as exc:  # never let a bug take the server down or leak a traceback

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from inndx_cdp.server import POOL_KEY, create_app
 from inndx_cdp.settings import Settings
 
 from .conftest import Client, connect, refusal, running_server, wait_until
@@ -151,3 +152,22 @@ def test_settings_from_toml_file_and_environment(
     assert [k.get_secret_value() for k in settings.tenants["acme"].api_keys] == ["k1"]
     assert "k1" not in repr(settings)  # keys never show in logs
     assert Settings().drain_grace == 10.0
+
+
+def test_pool_follows_the_settings() -> None:
+    app = create_app(
+        Settings(
+            warm_kinds=["chrome", "standard"],
+            browsers_per_kind=3,
+            warm_pages=5,
+            max_sessions_per_browser=40,
+            max_browser_memory_mb=100,
+            memory_check_interval=2.5,
+        )
+    )
+    config = app[POOL_KEY].config
+    assert config.eager_kinds == ("chrome", "standard")
+    assert (config.browsers_per_kind, config.warm_pages) == (3, 5)
+    assert config.max_sessions_per_browser == 40
+    assert config.max_browser_memory == 100 * 1024**2
+    assert config.memory_check_interval == 2.5
