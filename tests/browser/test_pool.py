@@ -11,9 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import psutil
+import pytest
 
 from inndx_cdp.browser.browser import Browser, Page
 from inndx_cdp.browser.pool import BrowserPool, PoolConfig
+from inndx_cdp.errors import LaunchError
 from inndx_cdp.session.setup import prepare_page
 
 from ..conftest import our_chromium_processes, profile_folders
@@ -184,3 +186,21 @@ async def test_sessions_spread_over_the_browsers_of_a_kind() -> None:
         assert len({page.browser for page in pages}) == 2
         for page in pages:
             await pool.release(page)
+
+
+async def test_failed_start_stops_what_it_started() -> None:
+    before = {p.pid for p in our_chromium_processes()}
+    profiles = set(profile_folders())
+    # The standard browser starts, the chrome one cannot: nothing may be left.
+    config = PoolConfig(
+        binaries={"chrome": "/nonexistent/chromium"}, eager_kinds=("standard", "chrome")
+    )
+    pool = BrowserPool(config, prepare_page)
+    with pytest.raises(LaunchError):
+        await pool.start()
+    assert pool.browsers() == []
+    _, alive = psutil.wait_procs(
+        [p for p in our_chromium_processes() if p.pid not in before], timeout=3
+    )
+    assert not alive
+    assert set(profile_folders()) <= profiles
