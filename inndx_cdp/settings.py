@@ -21,9 +21,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .browser.flags import BrowserKind
 from .browser.proxies import parse_proxy
 
 __all__ = ["Settings", "TenantSettings"]
+
+
+def _standard_only() -> list[BrowserKind]:
+    return ["standard"]
 
 
 class TenantSettings(BaseModel):
@@ -55,8 +60,11 @@ class Settings(BaseSettings):
     chrome_binary: str | None = None
     browsers_per_kind: int = Field(default=1, ge=1)
     warm_pages: int = Field(default=4, ge=0)
+    # Kinds whose browsers and warm pages are ready at start; others on first use.
+    warm_kinds: list[BrowserKind] = Field(default_factory=_standard_only, min_length=1)
     max_sessions_per_browser: int = Field(default=500, ge=1)
     max_browser_memory_mb: int = Field(default=4096, ge=64)
+    memory_check_interval: float = Field(default=10.0, gt=0)
 
     max_timeout: float = Field(default=600.0, gt=0)
     max_redirects: int = Field(default=50, ge=0)

@@ -69,7 +69,8 @@ class Browser:
         self.product: str = version.get("product", "")
         self.user_agent: str = version.get("userAgent", "")
         self.pages: set[Page] = set()
-        self.sessions_served = 0
+        # Contexts made on this browser so far (the pool retires it after a number).
+        self.pages_opened = 0
         self._watch = asyncio.get_running_loop().create_task(self._watch_process())
 
     @classmethod
@@ -84,11 +85,16 @@ class Browser:
         """Start a browser and wait until it answers over the pipe."""
         path = find_binary(kind, binary)
         process = await BrowserProcess.start(path, kind, extra_flags=extra_flags)
+        connection: CdpConnection | None = None
         try:
             connection = await CdpConnection.over_pipe(process.read_fd, process.write_fd)
             version = await asyncio.wait_for(connection.browser.send("Browser.getVersion"), timeout)
-        except (InndxError, CdpError, TimeoutError, OSError) as exc:
+        except BaseException as exc:  # cancelled half-way too: the process must not outlive us
+            if connection is not None:
+                connection.close()
             await process.stop(grace=0.5)
+            if not isinstance(exc, InndxError | CdpError | TimeoutError | OSError):
+                raise
             tail = " | ".join(list(process.stderr_tail)[-5:]) or "no output"
             raise LaunchError(f"{path} did not start: {exc} (stderr: {tail})") from exc
         log.info("browser pid=%d ready: %s", process.pid, version.get("product"))

@@ -82,6 +82,8 @@ def _pool_config(settings: Settings) -> PoolConfig:
         warm_pages=settings.warm_pages,
         max_sessions_per_browser=settings.max_sessions_per_browser,
         max_browser_memory=settings.max_browser_memory_mb * 1024 * 1024,
+        memory_check_interval=settings.memory_check_interval,
+        eager_kinds=tuple(dict.fromkeys(settings.warm_kinds)),
     )
 
 

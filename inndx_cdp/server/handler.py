@@ -51,6 +51,8 @@ class SocketSession:
         self.queue: asyncio.Queue[ActionFrame] = asyncio.Queue(self.settings.max_queued_frames)
         self.worker: asyncio.Task[None] | None = None
         self.busy = False
+        # The frame being run, so that a fatal cutting it short carries its id.
+        self.current: ActionFrame | None = None
         self.idle = asyncio.Event()
         self.idle.set()
         self.draining = False
@@ -63,7 +65,9 @@ class SocketSession:
     async def run(self) -> None:
         """Handshake, then read frames until the socket or the session ends."""
         try:
-            if await self._handshake():
+            if self.state.admission.draining:  # upgraded just as the drain began
+                await self.finish(Draining("the server is shutting down"))
+            elif await self._handshake():
                 self.worker = asyncio.get_running_loop().create_task(self._work())
                 await self._read()
         except Exception as exc:  # never let a bug take the server down or leak a traceback
@@ -95,6 +99,9 @@ class SocketSession:
             page = await self.state.open_page(frame)
         except Exception as exc:
             await self.finish(exc)
+            return False
+        if self.ended:  # drained or gone while the page was being leased
+            await self.state.release_page(page)
             return False
         session_id = str(uuid.uuid4())
         self.session = Session(
@@ -170,6 +177,7 @@ class SocketSession:
         while not self.draining:
             frame = await self.queue.get()
             self.busy = True
+            self.current = frame
             self.idle.clear()
             try:
                 reply = await self.session.perform(frame)
@@ -191,14 +199,20 @@ class SocketSession:
                     return
             finally:
                 self.busy = False
+                self.current = None
                 self.idle.set()
                 self._touch()
 
     async def finish(self, error: BaseException, frame_id: str | int | None = None) -> None:
-        """Send the one fatal frame and close the socket (idempotent)."""
+        """Send the one fatal frame and close the socket (idempotent).
+
+        A fatal that cuts an action short carries that action's ``id``.
+        """
         if self.ended:
             return
         self.ended = True
+        if frame_id is None and self.current is not None:
+            frame_id = self.current.id
         if not isinstance(error, InndxError) or not error.fatal:
             # During the handshake every error ends the session.
             frame = error_frame(error, frame_id)
