@@ -31,10 +31,11 @@ from .errors import (
     SessionExpired,
     TooManyRedirects,
 )
-from .server import POOL_KEY, STATE_KEY, ServerState, create_app, setup
+from .server import METRICS_KEY, POOL_KEY, STATE_KEY, ServerState, create_app, setup
 from .settings import Settings, TenantSettings
 
 __all__ = [
+    "METRICS_KEY",
     "POOL_KEY",
     "STATE_KEY",
     "ActionTimeout",

@@ -29,6 +29,7 @@ from ..protocol import CloseFrame, OpenReply, check_open_limits, decode_action, 
 from ..protocol.codec import ServerFrame
 from ..session.session import ActionFrame, Session, SessionConfig
 from ..session.setup import PageOptions, apply_options
+from .logs import bind_session
 from .replies import close_code, error_frame
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class SocketSession:
             await self.finish(exc)
             return False
         session_id = str(uuid.uuid4())
+        bind_session(session_id, self.tenant)
         self.session = Session(
             session_id,
             page,
@@ -172,7 +174,8 @@ class SocketSession:
             self.busy = True
             self.idle.clear()
             try:
-                reply = await self.session.perform(frame)
+                with self.state.metrics.action(frame.action):
+                    reply = await self.session.perform(frame)
             except InndxError as exc:
                 if exc.fatal:
                     await self.finish(exc, frame.id)
