@@ -9,7 +9,8 @@ Run it with ``inndx-cdp serve``, or mount it into an aiohttp application::
     inndx_cdp.setup(app)          # ws://HOST:PORT/v1/sessions/ws
     web.run_app(app, port=8022)
 
-Frame models for clients live in :mod:`inndx_cdp.protocol`.
+Frame models for clients live in :mod:`inndx_cdp.protocol`; a Python client
+in :mod:`inndx_cdp.client`.
 """
 
 from ._version import __version__

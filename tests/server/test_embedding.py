@@ -31,7 +31,9 @@ def readme_example(section: str) -> str:
 
 def host_module() -> types.ModuleType:
     module = types.ModuleType("host")
-    exec(compile(readme_example("Embedding"), "README.md#embedding", "exec"), module.__dict__)
+    # dont_inherit: run it as its own file would run, without this module's __future__ imports.
+    code = compile(readme_example("Embedding"), "README.md#embedding", "exec", dont_inherit=True)
+    exec(code, module.__dict__)
     return module
 
 

@@ -93,3 +93,29 @@ async def test_refusals_and_browser_restarts_are_counted() -> None:
         after = await scrape(served)
         assert value(after, "inndx_cdp_browser_restarts_total") == 1
         assert value(after, "inndx_cdp_pool_browsers", kind="standard") == 1
+
+
+def test_action_outcomes_and_the_exception_goes_on() -> None:
+    from prometheus_client import generate_latest
+
+    from inndx_cdp.server.metrics import Metrics
+
+    metrics = Metrics()
+    with metrics.action("goto"):
+        pass
+    for error in (NoMatch("x"), asyncio.CancelledError(), RuntimeError("bug")):
+        with pytest.raises(type(error)), metrics.action("click"):
+            raise error
+    text = generate_latest(metrics.registry).decode()
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    for action, outcome in (
+        ("goto", "ok"),
+        ("click", "404"),
+        ("click", "cancelled"),
+        ("click", "500"),
+    ):
+        assert value(samples, "inndx_cdp_actions_total", action=action, outcome=outcome) == 1
