@@ -327,6 +327,22 @@ async def cm_js(request: web.Request) -> web.Response:
     )
 
 
+# --- client library -------------------------------------------------------------
+
+
+@routes.get("/client/loop")
+async def client_loop(request: web.Request) -> web.Response:
+    """Redirects to itself, setting a cookie each hop, until ``n`` reaches ``stop`` (never
+    without one: a goto stops at max_redirects)."""
+    n = int(request.query.get("n", "0"))
+    stop = int(request.query.get("stop", "-1"))
+    if n == stop:
+        return html(f"<p>arrived after {n} hops</p>")
+    response = web.HTTPFound(f"/client/loop?n={n + 1}&stop={stop}")
+    response.set_cookie(f"hop{n}", "yes", max_age=3600, httponly=True, samesite="Lax")
+    raise response
+
+
 def make_app() -> web.Application:
     app = web.Application(middlewares=[record_requests])
     app.add_routes(routes)

@@ -23,8 +23,9 @@ from ..session.setup import prepare_page
 from ..settings import Settings
 from .admission import Admission, Ticket
 from .handler import SocketSession
+from .metrics import Metrics, metrics_handler
 
-__all__ = ["POOL_KEY", "STATE_KEY", "ServerState", "create_app", "setup"]
+__all__ = ["METRICS_KEY", "POOL_KEY", "STATE_KEY", "ServerState", "create_app", "setup"]
 
 log = logging.getLogger("inndx_cdp.server")
 
@@ -39,6 +40,7 @@ class ServerState:
     proxies: ProxyRegistry = field(default_factory=ProxyRegistry)
     sockets: weakref.WeakSet[SocketSession] = field(default_factory=weakref.WeakSet)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def open_page(self, frame: OpenFrame) -> Page:
         """Lease the page a validated open frame asks for: its kind, proxy and middleware.
@@ -73,6 +75,7 @@ class ServerState:
 
 STATE_KEY = web.AppKey("inndx_cdp_state", ServerState)
 POOL_KEY = web.AppKey("inndx_cdp_pool", BrowserPool)
+METRICS_KEY = web.AppKey("inndx_cdp_metrics", Metrics)
 
 
 def _pool_config(settings: Settings) -> PoolConfig:
@@ -93,12 +96,16 @@ def setup(
     *,
     prefix: str | None = None,
     health: bool = True,
+    metrics: bool = True,
 ) -> ServerState:
     """Mount the Sessions endpoint into ``app`` (``{prefix}/sessions/ws``).
 
     Adds the pool's lifetime to ``app.cleanup_ctx`` and closes open sessions
-    gracefully in ``app.on_shutdown``. Returns the shared state, which is also
-    available as ``app[STATE_KEY]``.
+    gracefully in ``app.on_shutdown``. ``health`` adds ``/healthz`` and
+    ``/readyz``, ``metrics`` adds ``/metrics`` (Prometheus), at the root of
+    ``app``. Returns the shared state, which is also available as
+    ``app[STATE_KEY]``; ``app[POOL_KEY]`` is the browser pool and
+    ``app[METRICS_KEY]`` the metrics (with their own registry).
     """
     settings = settings or Settings()
     prefix = (
@@ -114,10 +121,13 @@ def setup(
     )
     app[STATE_KEY] = state
     app[POOL_KEY] = state.pool
+    app[METRICS_KEY] = state.metrics
+    state.metrics.bind(state)
 
     async def sessions_ws(request: web.Request) -> web.StreamResponse:
         admitted = state.admission.admit(request)
         if isinstance(admitted, web.Response):
+            state.metrics.refused(admitted.status)
             return admitted
         return await _serve_socket(request, state, admitted)
 
@@ -125,6 +135,8 @@ def setup(
     if health:
         app.router.add_get("/healthz", _healthz)
         app.router.add_get("/readyz", _readyz_for(state))
+    if metrics:
+        app.router.add_get("/metrics", metrics_handler(state.metrics))
 
     async def pool_lifetime(app: web.Application) -> AsyncIterator[None]:
         await state.pool.start()

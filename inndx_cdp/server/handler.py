@@ -29,6 +29,7 @@ from ..protocol import CloseFrame, OpenReply, check_open_limits, decode_action, 
 from ..protocol.codec import ServerFrame
 from ..session.session import ActionFrame, Session, SessionConfig
 from ..session.setup import PageOptions, apply_options
+from .logs import bind_session
 from .replies import close_code, error_frame
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class SocketSession:
             await self.state.release_page(page)
             return False
         session_id = str(uuid.uuid4())
+        bind_session(session_id, self.tenant)
         self.session = Session(
             session_id,
             page,
@@ -180,7 +182,8 @@ class SocketSession:
             self.current = frame
             self.idle.clear()
             try:
-                reply = await self.session.perform(frame)
+                with self.state.metrics.action(frame.action):
+                    reply = await self.session.perform(frame)
             except InndxError as exc:
                 if exc.fatal:
                     await self.finish(exc, frame.id)
@@ -244,10 +247,17 @@ class SocketSession:
         for timer in (self._idle, self._lifetime):
             if timer is not None:
                 timer.cancel()
+        # aiohttp may cancel this handler once the client is gone; giving the
+        # page back must finish all the same, so it runs as its own task.
+        releasing = asyncio.get_running_loop().create_task(self._release())
+        self.state.background.add(releasing)
+        releasing.add_done_callback(self.state.background.discard)
+        await asyncio.shield(releasing)
+
+    async def _release(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
-            with contextlib.suppress(BaseException):
-                await self.worker
+            await asyncio.wait([self.worker])
         if self.session is not None:
             self.session.close()
             await self.state.release_page(self.session.page)
