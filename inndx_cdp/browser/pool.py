@@ -9,6 +9,9 @@ Browsers are retired after serving ``max_sessions_per_browser`` sessions or
 when their process tree passes ``max_browser_memory``: they take no new
 sessions and stop once their last session has ended. A browser that dies is
 replaced on the next lease.
+
+With an egress policy, every page not routed through an upstream proxy gets
+the pool's :class:`~.egress.EgressGuard` as its context's proxy.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 
 from ..errors import BrowserGone, InndxError, LaunchError
 from .browser import Browser, Page
+from .egress import EgressGuard, EgressPolicy
 from .flags import BrowserKind
 
 __all__ = ["BrowserPool", "PoolConfig", "PoolStats"]
@@ -43,6 +47,10 @@ class PoolConfig:
     max_browser_memory: int = 2 * 1024**3
     eager_kinds: tuple[BrowserKind, ...] = ("standard",)
     launch_timeout: float = 30.0
+    # Networks pages may not reach; ``None`` (or no networks) lets them connect directly.
+    egress: EgressPolicy | None = None
+    # A renderer process over this many bytes is killed (its page crashes).
+    max_page_memory: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +82,14 @@ class BrowserPool:
         self._closing = False
         self.restarts = 0
         self._background: set[asyncio.Task[None]] = set()
+        self.egress: EgressGuard | None = None
+        if config.egress is not None and config.egress.denied:
+            self.egress = EgressGuard(config.egress)
+        self._egress_starting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Launch the eager kinds' browsers and fill their warm sets."""
+        await self._start_egress()
         for kind in self.config.eager_kinds:
             await self._browser(kind)
             await self._refill(self._pool(kind))
@@ -116,11 +129,24 @@ class BrowserPool:
             pool.retiring.discard(browser)
             await browser.close()
 
+    async def _start_egress(self) -> None:
+        if self.egress is None:
+            return
+        if self._egress_starting is None:
+            self._egress_starting = asyncio.get_running_loop().create_task(self.egress.start())
+        await asyncio.shield(self._egress_starting)
+
     async def _new_page(self, pool: _KindPool, *, proxy_server: str | None = None) -> Page:
         browser = await self._browser(pool.kind)
+        guard = self.egress if proxy_server is None else None
+        if guard is not None:
+            await self._start_egress()
+            proxy_server = guard.proxy_server
+        # Chromium sends loopback (and link-local) traffic past any proxy unless told not to.
         bypass = "<-loopback>" if proxy_server else None
         try:
             page = await browser.new_page(proxy_server=proxy_server, proxy_bypass_list=bypass)
+            page.egress = guard
             await self._prepare(page)
         except InndxError:
             raise
@@ -154,7 +180,10 @@ class BrowserPool:
 
     async def _launch(self, kind: BrowserKind) -> Browser:
         return await Browser.launch(
-            kind, binary=self.config.binaries.get(kind), timeout=self.config.launch_timeout
+            kind,
+            binary=self.config.binaries.get(kind),
+            timeout=self.config.launch_timeout,
+            page_memory_limit=self.config.max_page_memory,
         )
 
     async def _discard(self, pool: _KindPool, browser: Browser) -> None:
@@ -249,6 +278,8 @@ class BrowserPool:
             pool.retiring.clear()
             pool.warm.clear()
         await asyncio.gather(*(b.close() for b in browsers), return_exceptions=True)
+        if self.egress is not None:
+            await self.egress.close()
 
     async def __aenter__(self) -> BrowserPool:
         await self.start()

@@ -63,6 +63,8 @@ def _pool_config(settings: Settings) -> PoolConfig:
         warm_pages=settings.warm_pages,
         max_sessions_per_browser=settings.max_sessions_per_browser,
         max_browser_memory=settings.max_browser_memory_mb * 1024 * 1024,
+        egress=settings.egress_policy,
+        max_page_memory=settings.max_page_memory_mb * 1024 * 1024,
     )
 
 
