@@ -25,7 +25,7 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -42,6 +42,8 @@ log = logging.getLogger("inndx_cdp.egress")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# host, port -> the addresses the name stands for (OSError when it has none).
+Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 DEFAULT_DENIED_NETWORKS: tuple[str, ...] = (
     # Link-local, home of the cloud metadata services (AWS, GCP, Azure,
@@ -120,9 +122,17 @@ class EgressPolicy:
 class EgressGuard:
     """A SOCKS5 relay on 127.0.0.1 that connects pages only to allowed addresses."""
 
-    def __init__(self, policy: EgressPolicy, *, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        policy: EgressPolicy,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.policy = policy
         self.connect_timeout = connect_timeout
+        # The system resolver (getaddrinfo) unless another is given.
+        self.resolver = resolver
         self._server: asyncio.Server | None = None
         self._connections: set[_Client] = set()
         self._failures: collections.OrderedDict[tuple[str, int], tuple[Failure, float]] = (
@@ -183,6 +193,8 @@ class EgressGuard:
         """Every address ``host`` stands for (an IP literal is its own)."""
         with contextlib.suppress(ValueError):
             return [ipaddress.ip_address(host.strip("[]").split("%", 1)[0])]
+        if self.resolver is not None:
+            return [ipaddress.ip_address(a) for a in await self.resolver(host, port)]
         infos = await asyncio.get_running_loop().getaddrinfo(
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
         )
@@ -333,7 +345,7 @@ class _Client(_Relay):
         guard = self.guard
         try:
             addresses = await guard._addresses(host, port)
-        except OSError:
+        except (OSError, ValueError):
             self._refuse(host, port, "unresolved")
             return
         allowed = [a for a in addresses if guard.policy.denies(a) is None]

@@ -166,6 +166,12 @@ class SocketSession:
                 return
 
     async def _work(self) -> None:
+        try:
+            await self._run_frames()
+        except Exception as exc:  # a bug here must end the session, not leave it hanging
+            await self.finish(exc)
+
+    async def _run_frames(self) -> None:
         assert self.session is not None
         while not self.draining:
             frame = await self.queue.get()
