@@ -183,13 +183,10 @@ async def auth(request: web.Request) -> web.Response:
     return html(f"<p id='who'>{AUTH_USER}</p>")
 
 
-DOWNLOAD_MARK = "inndx-download-marker-5f1b"
-
-
 @routes.get("/download")
 async def download(request: web.Request) -> web.Response:
     return web.Response(
-        body=DOWNLOAD_MARK.encode() * 64,
+        body=request.query["mark"].encode() * 64,
         content_type="application/octet-stream",
         headers={"Content-Disposition": "attachment; filename=inndx-evil.bin"},
     )
@@ -197,16 +194,17 @@ async def download(request: web.Request) -> web.Response:
 
 @routes.get("/download-links")
 async def download_links(request: web.Request) -> web.Response:
-    data = base64.b64encode(DOWNLOAD_MARK.encode()).decode()
+    mark = request.query["mark"]
+    data = base64.b64encode(mark.encode()).decode()
     return html(
         f"""
-        <a id="file" href="/download">file</a>
+        <a id="file" href="/download?mark={mark}">file</a>
         <a id="data" href="data:application/octet-stream;base64,{data}"
             download="inndx-data.bin">data</a>
         <a id="blob" download="inndx-blob.bin">blob</a>
         <script>
         document.querySelector('#blob').href =
-            URL.createObjectURL(new Blob(["{DOWNLOAD_MARK}"]));
+            URL.createObjectURL(new Blob(["{mark}"]));
         </script>
         """
     )
