@@ -5,31 +5,35 @@ A session drives exactly one page. Anything the page opens on its own
 the client, yet each window costs the browser process memory: a page that
 opens them in a loop would take the whole browser, and every other session on
 it, down. So every page target that appears in a session's context besides
-the session's own page is closed at once; a page that keeps opening windows
-also has its running script terminated each time, which stops a
-``for (;;) window.open()`` loop.
+the session's own page is closed at once. A page that opens them in a burst
+(a ``for (;;) window.open()`` loop, which terminating the script does not
+reliably stop) ends its session: its context is then disposed, which kills
+the renderer running the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..cdp.connection import CdpError, CdpSession
-from ..errors import InndxError
+from ..errors import InndxError, PageCrashed
 
 if TYPE_CHECKING:
     from .browser import Page
 
-__all__ = ["STOP_SCRIPTS_AFTER", "PopupGuard"]
+__all__ = ["BURST", "BURST_SECONDS", "PopupGuard"]
 
 log = logging.getLogger("inndx_cdp.browser")
 
-# Windows one page may open before its scripts are stopped on every further one.
-STOP_SCRIPTS_AFTER = 20
+# More windows than this within BURST_SECONDS end the session: no page opens
+# twenty windows in two seconds for a reader's benefit.
+BURST = 20
+BURST_SECONDS = 2.0
 
 
 class PopupGuard:
@@ -57,13 +61,18 @@ class PopupGuard:
         page = self._owner_of(info.get("browserContextId", ""))
         if page is None or info.get("targetId") == page.target_id:
             return
-        opened = page.state["popups"] = page.state.get("popups", 0) + 1
         self.closed += 1
         self._spawn(self._root.send("Target.closeTarget", {"targetId": info["targetId"]}))
-        if opened == STOP_SCRIPTS_AFTER:
-            log.info("page %s opened %d windows; stopping its scripts", page.target_id, opened)
-        if opened >= STOP_SCRIPTS_AFTER:
-            self._spawn(page.cdp.send("Runtime.terminateExecution"))
+        now = asyncio.get_running_loop().time()
+        recent: collections.deque[float] = page.state.setdefault(
+            "popups", collections.deque(maxlen=BURST)
+        )
+        recent.append(now)
+        if len(recent) == BURST and now - recent[0] <= BURST_SECONDS and not page.cdp.closed:
+            message = f"the page opened {BURST} windows within {BURST_SECONDS:g}s and was stopped"
+            log.info("page %s: %s", page.target_id, message)
+            # The session ends with this error; its context is disposed on the way out.
+            page.cdp.end(PageCrashed(message))
 
     def _spawn(self, call: Any) -> None:
         async def run() -> None:

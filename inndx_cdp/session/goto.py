@@ -191,8 +191,12 @@ async def goto(
 
 
 async def _stop(cdp: CdpSession) -> None:
-    with contextlib.suppress(InndxError, CdpError):
-        await asyncio.wait_for(cdp.send("Page.stopLoading"), 2)
+    with contextlib.suppress(InndxError, CdpError, TimeoutError):
+        # A page stuck in its own script never gets to stop loading: end the script too.
+        await asyncio.wait_for(
+            asyncio.gather(cdp.send("Runtime.terminateExecution"), cdp.send("Page.stopLoading")),
+            2,
+        )
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float:

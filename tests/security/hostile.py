@@ -263,6 +263,16 @@ async def popups(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/opens-windows")
+async def opens_windows(request: web.Request) -> web.Response:
+    return html(
+        """
+        <a id="link" href="/" target="_blank">new tab</a>
+        <button id="button" onclick="window.open('/')">new window</button>
+        """
+    )
+
+
 @routes.get("/spin")
 async def spin(request: web.Request) -> web.Response:
     where = request.query.get("when", "after-load")
