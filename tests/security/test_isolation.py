@@ -165,7 +165,7 @@ async def test_a_tenant_cannot_learn_another_tenants_session_ids(
         for client in (a1, a2):
             await goto(client, f"{hostile.allowed}/subresources?base={hostile.allowed}&key=ids")
         seen: list[str] = []
-        async with connect(guarded.url, OPEN, tenant="tenant-b") as b:
+        async with connect(guarded.url, {"timeout": "1s"}, tenant="tenant-b") as b:
             seen.append(str(b.session_id))
             await goto(b, f"{hostile.allowed}/")
             seen.append(str(await b.call({"action": "evaluate", "script": WHAT_A_PAGE_SEES})))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
 import aiohttp
+import psutil
 import pytest
 
 from inndx_cdp.settings import Settings
@@ -83,7 +85,8 @@ async def test_secrets_appear_nowhere(hostile: Hostile, caplog: pytest.LogCaptur
                     said.append(f"{response.status} {response.headers} {await response.text()}")
         for browser in served.pool.browsers():
             for proc in browser.process.tree():
-                said.append(" ".join(proc.cmdline()))
+                with contextlib.suppress(psutil.Error):
+                    said.append(" ".join(proc.cmdline()))
             said.extend(browser.process.stderr_tail)
     loaded = Settings(**settings)  # type: ignore[arg-type]
     said += [
