@@ -186,9 +186,6 @@ class EgressGuard:
         while len(self._failures) > MAX_REMEMBERED:
             self._failures.popitem(last=False)
 
-    def _forget(self, host: str, port: int) -> None:
-        self._failures.pop((_normal_host(host), port), None)
-
     async def _addresses(self, host: str, port: int) -> list[Address]:
         """Every address ``host`` stands for (an IP literal is its own)."""
         with contextlib.suppress(ValueError):
@@ -339,13 +336,15 @@ class _Client(_Relay):
         if command != 1:  # CONNECT only: no BIND, no UDP ASSOCIATE
             self._reply(_COMMAND_NOT_SUPPORTED)
             return
+        if self.timer is not None:  # from here on the connect has its own time limit
+            self.timer.cancel()
         self.connecting = asyncio.get_running_loop().create_task(self._connect(host, port))
 
     async def _connect(self, host: str, port: int) -> None:
         guard = self.guard
         try:
-            addresses = await guard._addresses(host, port)
-        except (OSError, ValueError):
+            addresses = await asyncio.wait_for(guard._addresses(host, port), guard.connect_timeout)
+        except (OSError, ValueError, TimeoutError):
             self._refuse(host, port, "unresolved")
             return
         allowed = [a for a in addresses if guard.policy.denies(a) is None]
@@ -377,11 +376,8 @@ class _Client(_Relay):
         if self.transport.is_closing():
             transport.close()
             return
-        guard._forget(host, port)
         self._reply(0, keep_open=True)
         upstream.peer, self.peer = self, upstream
-        if self.timer is not None:
-            self.timer.cancel()
         if self.buffer:
             transport.write(bytes(self.buffer))
             self.buffer.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -33,3 +34,15 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool
             return True
         await asyncio.sleep(0.05)
     return predicate()
+
+
+def everything_but_loopback() -> list[str]:
+    """A deny-list that leaves 127.0.0.1 alone reachable: nothing can leave the machine."""
+    everything = ipaddress.ip_network("0.0.0.0/0")
+    allowed = ipaddress.ip_network("127.0.0.1/32")
+    return [str(n) for n in everything.address_exclude(allowed)] + ["::/0"]  # type: ignore[arg-type]
+
+
+async def no_names(host: str, port: int) -> list[str]:
+    """A resolver that resolves nothing (so no DNS query is ever sent)."""
+    raise OSError(f"{host}: this test resolves no names")

@@ -9,16 +9,21 @@ never arrive, while the same request to the allowed address does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import struct
+from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from inndx_cdp.browser.egress import DEFAULT_DENIED_NETWORKS, EgressPolicy
+from inndx_cdp.browser.egress import DEFAULT_DENIED_NETWORKS, EgressGuard, EgressPolicy
 from inndx_cdp.settings import Settings
 
 from ..server.conftest import connect, running_server
 from .conftest import ALLOWED_IP, DENIED_IP, Guarded, Hostile
-from .helpers import OPEN, expect_error, key, wait_for
+from .helpers import OPEN, everything_but_loopback, expect_error, key, no_names, wait_for
 from .hostile import SUBRESOURCE_KINDS
 
 DENIED_ERROR = "net::ERR_NETWORK_ACCESS_DENIED"
@@ -218,3 +223,53 @@ async def test_webrtc_cannot_send_udp_around_the_guard(guarded: Guarded, hostile
         await asyncio.sleep(0.2)
         with pytest.raises(BlockingIOError):
             udp.recvfrom(2048)
+
+
+async def socks_connect(port: int, host: str, target_port: int) -> tuple[int, bytes]:
+    """A minimal SOCKS5 client: the reply code, and what the target says to a GET."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"\x05\x01\x00")
+        assert await reader.readexactly(2) == b"\x05\x00"
+        name = host.encode()
+        writer.write(
+            b"\x05\x01\x00\x03" + bytes([len(name)]) + name + struct.pack("!H", target_port)
+        )
+        reply = await reader.readexactly(10)
+        if reply[1] != 0:
+            return reply[1], b""
+        writer.write(b"GET /hit/socks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return 0, await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+
+
+socks_garbage = st.binary(max_size=80) | st.builds(
+    lambda tail: b"\x05\x01\x00" + tail, st.binary(max_size=80)
+)
+
+
+@pytest.fixture(scope="module")
+async def strict_guard() -> AsyncIterator[EgressGuard]:
+    """A guard that lets only 127.0.0.1 through (the fuzzed handshakes name any address)."""
+    guard = EgressGuard(EgressPolicy.parse(everything_but_loopback()), resolver=no_names)
+    await guard.start()
+    yield guard
+    await guard.close()
+
+
+@settings(deadline=None, database=None, max_examples=60)
+@given(garbage=socks_garbage)
+async def test_the_guard_survives_garbage(
+    strict_guard: EgressGuard, hostile: Hostile, garbage: bytes
+) -> None:
+    """Any local process can talk to the guard: malformed handshakes end only themselves."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", strict_guard.port)
+    writer.write(garbage)
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        await asyncio.wait_for(reader.read(100), 0.05)
+    writer.close()
+    code, answer = await socks_connect(strict_guard.port, ALLOWED_IP, hostile.port)
+    assert code == 0
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert await socks_connect(strict_guard.port, DENIED_IP, hostile.port) == (2, b"")

@@ -12,7 +12,6 @@ address but 127.0.0.1 and its guard resolves no names.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from collections.abc import AsyncIterator
@@ -28,6 +27,7 @@ from inndx_cdp.protocol import CloseFrame, decode_action, decode_open
 
 from ..server.conftest import Client, Served, running_server
 from .conftest import Hostile
+from .helpers import everything_but_loopback, no_names
 
 EXAMPLES = int(os.environ.get("INNDX_CDP_FUZZ_EXAMPLES") or 0)
 DECODER_EXAMPLES = EXAMPLES or 300
@@ -186,7 +186,7 @@ def frame_texts(draw: st.DrawFn, site: str = "http://127.0.0.1:9") -> str:
         return json.dumps(draw(json_values))
     frame = draw(frame_objects)
     if isinstance(frame.get("url"), str):
-        frame["url"] = frame["url"].format(site=site)
+        frame["url"] = frame["url"].replace("{site}", site)
     text = json.dumps(frame, ensure_ascii=draw(st.booleans()))
     return draw(mutated(text)) if kind == "mutated" else text
 
@@ -212,25 +212,15 @@ def test_the_decoder_accepts_or_names_the_problem(data: str | bytes) -> None:
 # --- a live session ----------------------------------------------------------------
 
 
-def _everything_but_loopback() -> list[str]:
-    everything = ipaddress.ip_network("0.0.0.0/0")
-    allowed = ipaddress.ip_network("127.0.0.1/32")
-    return [str(n) for n in everything.address_exclude(allowed)] + ["::/0"]  # type: ignore[arg-type]
-
-
-async def _no_names(host: str, port: int) -> list[str]:
-    raise OSError("this server resolves no names")
-
-
 @pytest.fixture(scope="module")
 async def fuzz_server() -> AsyncIterator[Served]:
     async with running_server(
-        egress_deny=_everything_but_loopback(),
+        egress_deny=everything_but_loopback(),
         max_frame_bytes=FRAME_LIMIT,
         max_answer_bytes=FRAME_LIMIT * 4,
     ) as served:
         assert served.pool.egress is not None
-        served.pool.egress.resolver = _no_names
+        served.pool.egress.resolver = no_names
         yield served
 
 
