@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .browser.egress import DEFAULT_DENIED_NETWORKS, EgressPolicy
 from .browser.flags import BrowserKind
 from .browser.proxies import parse_proxy
 
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     idle_timeout: float = Field(default=300.0, gt=0)
     max_lifetime: float = Field(default=3600.0, gt=0)
     max_frame_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_answer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_queued_frames: int = Field(default=64, ge=1)
     max_sessions: int = Field(default=200, ge=1)
     max_sessions_per_tenant: int = Field(default=200, ge=1)
@@ -90,11 +92,31 @@ class Settings(BaseSettings):
             parse_proxy(proxy_id, url.get_secret_value())
         return value
 
+    allowed_origins: list[str] = Field(default_factory=list)
+    egress_deny: list[str] = Field(default_factory=lambda: list(DEFAULT_DENIED_NETWORKS))
+    max_page_memory_mb: int = Field(default=2048, ge=64)
+
     @field_validator("prefix")
     @classmethod
     def _prefix_shape(cls, value: str) -> str:
         value = "/" + value.strip("/") if value.strip("/") else ""
         return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origin_shape(cls, value: list[str]) -> list[str]:
+        return [origin.strip().rstrip("/").lower() for origin in value]
+
+    @field_validator("egress_deny")
+    @classmethod
+    def _networks_shape(cls, value: list[str]) -> list[str]:
+        EgressPolicy.parse(value)  # ValueError names the bad entry
+        return value
+
+    @property
+    def egress_policy(self) -> EgressPolicy:
+        """The parsed ``egress_deny`` networks."""
+        return EgressPolicy.parse(self.egress_deny)
 
     @classmethod
     def settings_customise_sources(

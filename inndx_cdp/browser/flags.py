@@ -31,6 +31,9 @@ COMMON_FLAGS: tuple[str, ...] = (
     "--use-mock-keychain",
     # QUIC would bypass proxies configured per context and the loopback test site.
     "--disable-quic",
+    # WebRTC sends UDP straight from the browser, past the context's proxy (the
+    # egress guard or an upstream proxy): no UDP unless a proxy carries it.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--disable-gpu",
     "--enable-unsafe-swiftshader",
     # Sessions are never in the foreground: timers and renderers must not be

@@ -12,6 +12,9 @@ it, or when a background check finds its process tree over
 A replacement is started at once. A browser that dies is noticed when its
 process exits: its pages are dropped and a replacement is started with a new
 warm set, without waiting for the next session.
+
+With an egress policy, every page not routed through an upstream proxy gets
+the pool's :class:`~.egress.EgressGuard` as its context's proxy.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 
 from ..errors import BrowserGone, InndxError, LaunchError
 from .browser import Browser, Page
+from .egress import EgressGuard, EgressPolicy
 from .flags import BrowserKind
 
 __all__ = ["BrowserPool", "PoolConfig", "PoolStats"]
@@ -50,6 +54,10 @@ class PoolConfig:
     memory_check_interval: float = 10.0
     eager_kinds: tuple[BrowserKind, ...] = ("standard",)
     launch_timeout: float = 30.0
+    # Networks pages may not reach; ``None`` (or no networks) lets them connect directly.
+    egress: EgressPolicy | None = None
+    # A renderer process over this many bytes is killed (its page crashes).
+    max_page_memory: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +98,20 @@ class BrowserPool:
         self.retired = 0
         self._background: set[asyncio.Task[None]] = set()
         self._monitor: asyncio.Task[None] | None = None
+        self.egress: EgressGuard | None = None
+        if config.egress is not None and config.egress.denied:
+            self.egress = EgressGuard(config.egress)
+        self._egress_starting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Launch the eager kinds' browsers, fill their warm sets, start the memory check.
+        """Start the egress guard, launch the eager kinds' browsers, fill their warm
+        sets and start the memory check.
 
         If starting fails or is interrupted (a signal during start-up), every
         browser started so far is stopped before the error goes on.
         """
         try:
+            await self._start_egress()
             for kind in self.config.eager_kinds:
                 pool = self._pool(kind)
                 while len(pool.browsers) < self.config.browsers_per_kind:
@@ -152,15 +166,28 @@ class BrowserPool:
             pool.retiring.discard(browser)
             await browser.close()
 
+    async def _start_egress(self) -> None:
+        if self.egress is None:
+            return
+        if self._egress_starting is None:
+            self._egress_starting = asyncio.get_running_loop().create_task(self.egress.start())
+        await asyncio.shield(self._egress_starting)
+
     async def _new_page(self, pool: _KindPool, *, proxy_server: str | None = None) -> Page:
         browser = await self._browser(pool)
         # Counted before the round trip, so concurrent makers cannot overshoot the limit.
         browser.pages_opened += 1
         if browser.pages_opened >= self.config.max_sessions_per_browser:
             self._retire(pool, browser, f"{browser.pages_opened} sessions")
+        guard = self.egress if proxy_server is None else None
+        if guard is not None:
+            await self._start_egress()
+            proxy_server = guard.proxy_server
+        # Chromium sends loopback (and link-local) traffic past any proxy unless told not to.
         bypass = "<-loopback>" if proxy_server else None
         try:
             page = await browser.new_page(proxy_server=proxy_server, proxy_bypass_list=bypass)
+            page.egress = guard
         except InndxError:
             await self._stop_if_done(browser)
             raise
@@ -209,7 +236,10 @@ class BrowserPool:
         # must not leave an unowned Chromium behind.
         config = self.config
         browser = await Browser.launch(
-            pool.kind, binary=config.binaries.get(pool.kind), timeout=config.launch_timeout
+            pool.kind,
+            binary=config.binaries.get(pool.kind),
+            timeout=config.launch_timeout,
+            page_memory_limit=config.max_page_memory,
         )
         if self._closing:
             await browser.close()
@@ -351,6 +381,8 @@ class BrowserPool:
             pool.retiring.clear()
             pool.warm.clear()
         await asyncio.gather(*(b.close() for b in browsers), return_exceptions=True)
+        if self.egress is not None:
+            await self.egress.close()
 
     async def __aenter__(self) -> BrowserPool:
         await self.start()

@@ -87,6 +87,8 @@ def _pool_config(settings: Settings) -> PoolConfig:
         max_browser_memory=settings.max_browser_memory_mb * 1024 * 1024,
         memory_check_interval=settings.memory_check_interval,
         eager_kinds=tuple(dict.fromkeys(settings.warm_kinds)),
+        egress=settings.egress_policy,
+        max_page_memory=settings.max_page_memory_mb * 1024 * 1024,
     )
 
 

@@ -175,6 +175,12 @@ class SocketSession:
                 return
 
     async def _work(self) -> None:
+        try:
+            await self._run_frames()
+        except Exception as exc:  # a bug here must end the session, not leave it hanging
+            await self.finish(exc)
+
+    async def _run_frames(self) -> None:
         assert self.session is not None
         while not self.draining:
             frame = await self.queue.get()
@@ -266,8 +272,21 @@ class SocketSession:
     # -- helpers ----------------------------------------------------------------
 
     async def _send(self, frame: ServerFrame) -> None:
-        if not self.ws.closed:
-            await self.ws.send_str(encode(frame))
+        if self.ws.closed:
+            return
+        data = encode(frame)
+        limit = self.settings.max_answer_bytes
+        # isascii() is free; only a non-ASCII text needs encoding to be measured.
+        size = len(data) if data.isascii() else len(data.encode())
+        if size > limit:
+            # A client would drop the socket on a frame past its own limit;
+            # an error it can act on is better, and the session goes on.
+            what = getattr(frame, "action", None) or "answer"
+            error = FrameTooLarge(
+                f"the {what} answer is {size} bytes, over this server's limit of {limit} bytes"
+            )
+            data = encode(error_frame(error, getattr(frame, "id", None)))
+        await self.ws.send_str(data)
 
     def _touch(self) -> None:
         if self._idle is not None:

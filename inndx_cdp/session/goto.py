@@ -29,9 +29,18 @@ from urllib.parse import urlsplit
 
 from ..browser.browser import Page
 from ..cdp.connection import CdpError, CdpSession, EventQueue
-from ..errors import ActionTimeout, BadFrame, InndxError, NavigationFailed, TooManyRedirects
+from ..errors import (
+    ActionTimeout,
+    BadFrame,
+    FrameTooLarge,
+    InndxError,
+    NavigationFailed,
+    TooManyRedirects,
+)
+from .egress import explain_network_error
 from .http import check_goto_url, cookie_to_cdp, header_lines, parse_set_cookie, redirect_type
 from .interception import Interception, PausedRequest, Rule
+from .setup import NETWORK_BUFFER
 from .useragent import resolve_user_agent
 
 __all__ = ["GotoRequest", "GotoResult", "goto"]
@@ -185,8 +194,12 @@ async def goto(
 
 
 async def _stop(cdp: CdpSession) -> None:
-    with contextlib.suppress(InndxError, CdpError):
-        await asyncio.wait_for(cdp.send("Page.stopLoading"), 2)
+    with contextlib.suppress(InndxError, CdpError, TimeoutError):
+        # A page stuck in its own script never gets to stop loading: end the script too.
+        await asyncio.wait_for(
+            asyncio.gather(cdp.send("Runtime.terminateExecution"), cdp.send("Page.stopLoading")),
+            2,
+        )
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float:
@@ -428,7 +441,15 @@ class _Recorder:
             and self.request.method != "HEAD"
             and status not in NO_BODY_STATUSES
         ):
-            body, _problem = await self.body_task
+            body, problem = await self.body_task
+            if body is None and problem is not None and "evicted" in problem:
+                # Past the browser's per-resource buffer the body is dropped:
+                # say so, rather than answer as if there were none.
+                kept = NETWORK_BUFFER["maxResourceBufferSize"] // 2**20
+                raise FrameTooLarge(
+                    f"the response body of {response['url']} is too large to return "
+                    f"(over the {kept} MiB the browser keeps of one response)"
+                )
         mime = response.get("mimeType") or None
         return GotoResult(
             url=self.document_url or response["url"],
@@ -549,6 +570,8 @@ def _settle(page: Page, events: EventQueue, token: int) -> None:
 
 
 def _raise_network(error: str, recorder: _Recorder) -> None:
+    failed = recorder.redirects[-1]["location"] if recorder.redirects else recorder.request.url
+    error = explain_network_error(recorder.page, error, failed)
     if error in RETRY_ERRORS:
         raise _Retry(error)
     raise NavigationFailed(f"{error} at {recorder.request.url}")
