@@ -12,26 +12,24 @@ import pytest
 from inndx_cdp.browser.browser import Browser, Page
 from inndx_cdp.errors import ActionTimeout, BadFrame, NoMatch, NotActionable
 from inndx_cdp.session.interact import click, fill
-from inndx_cdp.session.setup import PageOptions, apply_options, prepare_page
+from inndx_cdp.session.setup import PageOptions, apply_options
+
+from ..conftest import prepared_page
 
 
 @pytest.fixture(scope="module")
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """One page for the whole module (each costs a renderer process); every test
     starts by opening its own URL, which gives it a fresh document."""
-    shared = await browser.new_page()
-    await prepare_page(shared)
-    yield shared
-    await shared.dispose()
+    async with prepared_page(browser) as shared:
+        yield shared
 
 
 @pytest.fixture
 async def fresh_page(browser: Browser) -> AsyncIterator[Page]:
     """A page of its own, for a test that changes more than the document."""
-    own = await browser.new_page()
-    await prepare_page(own)
-    yield own
-    await own.dispose()
+    async with prepared_page(browser) as own:
+        yield own
 
 
 async def open_page(page: Page, url: str) -> None:

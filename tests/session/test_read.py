@@ -16,6 +16,8 @@ from inndx_cdp.errors import ActionTimeout, BadFrame, NoMatch, NotActionable
 from inndx_cdp.session.read import content, screenshot
 from inndx_cdp.session.setup import prepare_page
 
+from ..conftest import prepared_page
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -23,19 +25,15 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """One page for the whole module (each costs a renderer process); every test
     starts by opening its own URL, which gives it a fresh document."""
-    shared = await browser.new_page()
-    await prepare_page(shared)
-    yield shared
-    await shared.dispose()
+    async with prepared_page(browser) as shared:
+        yield shared
 
 
 @pytest.fixture
 async def fresh_page(browser: Browser) -> AsyncIterator[Page]:
     """A page of its own, for a test that changes more than the document."""
-    own = await browser.new_page()
-    await prepare_page(own)
-    yield own
-    await own.dispose()
+    async with prepared_page(browser) as own:
+        yield own
 
 
 async def open_page(page: Page, url: str) -> None:
