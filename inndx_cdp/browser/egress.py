@@ -114,10 +114,6 @@ class EgressPolicy:
                     return network
         return None
 
-    @property
-    def covers_loopback(self) -> bool:
-        return any(self.denies(a) for a in ("127.0.0.1", "::1"))
-
 
 class EgressGuard:
     """A SOCKS5 relay on 127.0.0.1 that connects pages only to allowed addresses."""
