@@ -4,11 +4,12 @@ Chromium fails a navigation with either method (``net::ERR_INVALID_ARGUMENT``)
 even when request interception rewrites it, so the server sends them with its
 own HTTP client, as the session: the cookies the browser's jar holds for each
 URL, the session's user agent and client hints, the goto's headers and the
-session's proxy. It follows redirects itself (a 303 turns the method into GET,
-as a browser does) and puts every cookie the responses set into the browser's
-jar. The goto then loads the final answer into the page by fulfilling the
-page's own navigation to that URL with it, so content, evaluate and screenshot
-work on it.
+session's proxy. Without a proxy, the egress policy holds as it does for the
+browser: names are resolved and checked the way the guard does it. The client
+follows redirects itself (a 303 turns the method into GET, as a browser does)
+and puts every cookie the responses set into the browser's jar. The goto then
+loads the final answer into the page by fulfilling the page's own navigation
+to that URL with it, so content, evaluate and screenshot work on it.
 """
 
 from __future__ import annotations
@@ -18,19 +19,23 @@ import contextlib
 import datetime as dt
 import errno
 import http
+import ipaddress
 import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
+from ..browser.egress import EgressGuard
 from ..cdp.connection import CdpError, CdpSession
-from ..errors import InndxError, TooManyRedirects
+from ..errors import InndxError, NavigationFailed, TooManyRedirects
+from .egress import DENIED_BY_POLICY
 from .http import ParsedCookie, parse_set_cookie, redirect_type
 from .useragent import UserAgent
 
-__all__ = ["METHODS", "Exchange", "FetchFailed", "fulfil_params", "net_error", "send"]
+__all__ = ["METHODS", "Exchange", "FetchFailed", "fulfilment", "net_error", "send"]
 
 METHODS = frozenset({"TRACE", "CONNECT"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -80,25 +85,33 @@ async def send(
     referrer: str | None,
     max_redirects: int,
     proxy: str | None = None,
+    egress: EgressGuard | None = None,
     store_cookies: bool = True,
 ) -> Exchange:
     """Send ``method`` to ``url`` as the page's session would, following redirects.
 
     ``proxy`` is the session's proxy URL (``http://user:pass@host:port``), or
-    None to connect directly. Cookies the responses set go into the browser's
+    None to connect directly, only to what ``egress`` allows when it is
+    given. Cookies the responses set go into the browser's
     jar unless ``store_cookies`` is false. Raises :class:`FetchFailed` on a
     network failure and :class:`TooManyRedirects` past ``max_redirects``.
     """
+    if proxy is not None and proxy.startswith("socks"):
+        raise NavigationFailed(f"{method} cannot be sent through a socks5 proxy")
     redirects: list[dict[str, str]] = []
     cookies: list[dict[str, Any]] = []
+    resolver = _GuardedResolver(egress) if egress is not None and proxy is None else None
     # Cookies are the browser's business: the jar is read before each hop and
     # filled after it, so the session sees them as if the page had made the call.
     async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(resolver=resolver) if resolver else None,
         cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=None),  # the goto's own deadline governs
         auto_decompress=True,
     ) as client:
         while True:
+            if resolver is not None:
+                resolver.check_literal(url)
             request_headers = await _request_headers(
                 cdp, url, headers, user_agent, accept_language, referrer
             )
@@ -117,6 +130,10 @@ async def send(
                     ]
                     answer_body = await _read(response, method)
                     status, reason = response.status, response.reason or ""
+            except aiohttp.ClientConnectorError as exc:
+                if isinstance(exc.os_error, _Denied):
+                    raise FetchFailed(DENIED_BY_POLICY) from None
+                raise FetchFailed(net_error(exc)) from None
             except aiohttp.ClientError as exc:
                 raise FetchFailed(net_error(exc)) from None
             hop_cookies = await _cookies(cdp, url, lines, store=store_cookies)
@@ -139,10 +156,56 @@ async def send(
             url = target
 
 
-def fulfil_params(request_id: str, exchange: Exchange) -> dict[str, Any]:
-    """``Fetch.fulfillRequest`` parameters that answer a paused request with ``exchange``."""
+class _Denied(OSError):
+    """Every address of a host lies in a network the egress policy denies."""
+
+
+class _GuardedResolver(AbstractResolver):
+    """Resolves as the egress guard does and hands out only the allowed addresses.
+
+    The client library connects to the addresses given here, so a name that
+    changes its answer between a check and the connection cannot slip past.
+    """
+
+    def __init__(self, guard: EgressGuard) -> None:
+        self.guard = guard
+
+    def check_literal(self, url: str) -> None:
+        """Refuse a URL whose host is a denied address (those skip the resolver)."""
+        host = (urlsplit(url).hostname or "").split("%", 1)[0]
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return
+        if self.guard.policy.denies(address) is not None:
+            raise FetchFailed(DENIED_BY_POLICY)
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        addresses = await self.guard.addresses(host, port)
+        allowed = [a for a in addresses if self.guard.policy.denies(a) is None]
+        if not allowed:
+            raise _Denied(f"{host} resolves only to denied networks")
+        return [
+            {
+                "hostname": host,
+                "host": str(address),
+                "port": port,
+                "family": socket.AF_INET6 if address.version == 6 else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for address in allowed
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+def fulfilment(exchange: Exchange) -> dict[str, Any]:
+    """``Fetch.fulfillRequest`` parameters, but the request id, that answer with ``exchange``."""
     params: dict[str, Any] = {
-        "requestId": request_id,
         "responseCode": exchange.status,
         "responseHeaders": [
             {"name": name, "value": value}

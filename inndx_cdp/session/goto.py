@@ -10,21 +10,21 @@ after the first commit is a client-side redirect (script, meta refresh,
 ``Refresh`` header).
 
 Non-GET methods and extra headers need the navigation request rewritten, so
-only then is ``Fetch`` interception switched on, for main-frame documents only
-(``_prepare`` and ``_Recorder.on_paused``). TRACE and CONNECT are sent by the
-server itself (:mod:`.fallback`) and the answer is fulfilled into the page.
+only then does the goto add a rule to the page's interception, for documents
+only (after the session's middleware, so the goto's own headers win). TRACE
+and CONNECT are sent by the server itself (:mod:`.fallback`) and the answer is
+fulfilled into the page through the same rule.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
 import email.utils
 import logging
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -34,7 +34,9 @@ from ..cdp.connection import CdpError, CdpSession, EventQueue
 from ..errors import ActionTimeout, BadFrame, InndxError, NavigationFailed, TooManyRedirects
 from . import body as bodies
 from . import fallback
+from .egress import explain_network_error
 from .http import check_goto_url, cookie_to_cdp, header_lines, parse_set_cookie, redirect_type
+from .interception import Interception, PausedRequest, Rule
 from .scripts import javascript_enabled
 from .useragent import HIDE_UA_DATA, UserAgent, resolve_user_agent
 
@@ -196,9 +198,9 @@ async def goto(
         await _stop(page.cdp)  # the browser would go on following the chain
         raise
     finally:
-        if page.state.pop("fetch_enabled", False):
+        if _needs_interception(request):
             with contextlib.suppress(InndxError, CdpError):
-                await page.cdp.send("Fetch.disable")
+                await Interception.of(page).sync()  # the goto's rule is gone: maybe disable
 
 
 def _check(request: GotoRequest) -> None:
@@ -210,7 +212,11 @@ def _check(request: GotoRequest) -> None:
 
 async def _stop(cdp: CdpSession) -> None:
     with contextlib.suppress(InndxError, CdpError, TimeoutError):
-        await asyncio.wait_for(cdp.send("Page.stopLoading"), 2)
+        # A page stuck in its own script never gets to stop loading: end the script too.
+        await asyncio.wait_for(
+            asyncio.gather(cdp.send("Runtime.terminateExecution"), cdp.send("Page.stopLoading")),
+            2,
+        )
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float:
@@ -260,18 +266,6 @@ async def _prepare(page: Page, request: GotoRequest) -> UserAgent:
                 {"cookies": [cookie_to_cdp(c, request.url) for c in request.cookies]},
             )
         )
-    if _needs_interception(request) and not page.state.get("fetch_enabled"):
-        page.state["fetch_enabled"] = True
-        calls.append(
-            cdp.send(
-                "Fetch.enable",
-                {
-                    "patterns": [
-                        {"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}
-                    ]
-                },
-            )
-        )
     try:
         await asyncio.gather(*calls)
     except CdpError as exc:
@@ -296,6 +290,22 @@ async def _hide_ua_data(page: Page, *, hide: bool) -> None:
 
 def _needs_interception(request: GotoRequest) -> bool:
     return request.method != "GET" or bool(request.headers) or request.body is not None
+
+
+async def _intercept(page: Page, request: GotoRequest, recorder: _Recorder) -> Callable[[], None]:
+    """Rewrite the navigation request through the page's interception, when it needs it."""
+    if not _needs_interception(request):
+        return lambda: None
+    manager = Interception.of(page)
+    remove = manager.add(
+        Rule("Request", ({"urlPattern": "*", "resourceType": "Document"},), recorder.rewrite)
+    )
+    try:
+        await manager.sync()
+    except BaseException:
+        remove()
+        raise
+    return remove
 
 
 class _Recorder:
@@ -454,47 +464,25 @@ class _Recorder:
 
     # -- interception -------------------------------------------------------
 
-    def on_paused(self, params: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(self._on_paused(params))
-        task.add_done_callback(_log_failure)
-
-    async def _on_paused(self, params: dict[str, Any]) -> None:
+    def rewrite(self, paused: PausedRequest) -> None:
         """Rewrite (or answer) the goto's own navigation request; let all else pass."""
-        request_id = params["requestId"]
-        network_id = params.get("networkId")
-        ours = params.get("frameId") == self.frame_id and params.get("resourceType") == "Document"
-        first = ours and params.get("redirectedRequestId") is None
+        if paused.frame_id != self.frame_id or paused.resource_type != "Document":
+            return
+        network_id = paused.params.get("networkId")
+        first = paused.params.get("redirectedRequestId") is None
         if first and self.fulfil is not None and self.rewritten is None:
             self.rewritten = self.fulfilled_loader = network_id
-            await self._fulfil(request_id, self.fulfil)
+            paused.fulfil(fallback.fulfilment(self.fulfil))
             return
-        continue_params: dict[str, Any] = {"requestId": request_id}
-        if ours and self.request.headers:
+        if self.request.headers:
             # Chromium does not carry header overrides over to redirect hops.
-            continue_params["headers"] = _merge_headers(
-                params["request"].get("headers", {}), self.request.headers
-            )
+            paused.merge_headers(self.request.headers)
         if first and self.rewritten in (None, network_id) and self.fulfil is None:
             self.rewritten = network_id
             if self.request.method != "GET":
-                continue_params["method"] = self.request.method
+                paused.method = self.request.method
             if self.request.body is not None:
-                continue_params["postData"] = base64.b64encode(self.request.body).decode()
-        with contextlib.suppress(InndxError, CdpError):
-            await self.cdp.send("Fetch.continueRequest", continue_params)
-
-    async def _fulfil(self, request_id: str, exchange: fallback.Exchange) -> None:
-        params = fallback.fulfil_params(request_id, exchange)
-        try:
-            await self.cdp.send("Fetch.fulfillRequest", params)
-        except CdpError as exc:
-            log.warning("could not load a %d answer into the page: %s", exchange.status, exc)
-            with contextlib.suppress(InndxError, CdpError):
-                await self.cdp.send(
-                    "Fetch.failRequest", {"requestId": request_id, "errorReason": "Failed"}
-                )
-        except InndxError:
-            pass
+                paused.post_data = self.request.body
 
     # -- state --------------------------------------------------------------
 
@@ -503,6 +491,11 @@ class _Recorder:
             return await bodies.read_body(self.cdp, request_id, received), None
         except bodies.BodyMissing as missing:
             return None, missing.reason
+
+    def fail(self, error: str) -> NoReturn:
+        """Raise what a network failure of this navigation means."""
+        last = self.redirects[-1]["location"] if self.redirects else self.request.url
+        _raise_network(self.page, error, self.request.url, failed=last)
 
     @property
     def done(self) -> bool:
@@ -595,21 +588,6 @@ class _Recorder:
         return cookies
 
 
-def _merge_headers(original: dict[str, str], extra: list[tuple[str, str]]) -> list[dict[str, str]]:
-    # The override replaces the whole header set; a Cookie header here would
-    # overwrite the cookie jar (Chromium 145+), so it is never forwarded.
-    wanted = {name.lower() for name, _ in extra}
-    merged = [
-        {"name": name, "value": value}
-        for name, value in original.items()
-        if name.lower() not in wanted and name.lower() != "cookie"
-    ]
-    merged.extend(
-        {"name": name, "value": value} for name, value in extra if name.lower() != "cookie"
-    )
-    return merged
-
-
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("request interception failed: %s", task.exception())
@@ -633,7 +611,7 @@ async def _navigate_once(
     cdp = page.cdp
     # Interception runs straight from the reader: Page.navigate does not answer
     # while its request is paused, so waiting on the queue would deadlock.
-    stop_intercepting = cdp.on("Fetch.requestPaused", recorder.on_paused)
+    stop_intercepting = await _intercept(page, request, recorder)
     with cdp.listen(*EVENTS) as events:
         try:
             try:
@@ -685,10 +663,11 @@ async def _send_outside(
             referrer=request.referrer,
             max_redirects=max_redirects,
             proxy=request.proxy,
+            egress=page.egress,
             store_cookies=not again,
         )
     except fallback.FetchFailed as failed:
-        _raise_network(failed.net_error, url or request.url)
+        _raise_network(page, failed.net_error, url or request.url)
 
 
 async def _follow(recorder: _Recorder, events: EventQueue) -> None:
@@ -700,12 +679,12 @@ async def _follow(recorder: _Recorder, events: EventQueue) -> None:
             # a response (204, download, full Chromium's empty-4xx page) is
             # still an answer, anything else is a network failure.
             if recorder.response is None and not recorder.answered:
-                _raise_network(recorder.navigate_error, recorder.request.url)
+                recorder.fail(recorder.navigate_error)
             recorder.loaded = recorder.finished = True
             recorder.navigate_error = None
         if recorder.failure is not None:
             if recorder.response is None and not recorder.answered:
-                _raise_network(recorder.failure, recorder.request.url)
+                recorder.fail(recorder.failure)
             recorder.failure = None
             recorder.loaded = True
         if recorder.done and not probing:
@@ -733,10 +712,15 @@ def _settle(cdp: CdpSession, events: EventQueue, token: int, javascript: bool) -
     asyncio.get_running_loop().create_task(probe()).add_done_callback(_log_failure)
 
 
-def _raise_network(error: str, url: str) -> NoReturn:
+def _raise_network(page: Page, error: str, url: str, *, failed: str | None = None) -> NoReturn:
+    """Raise what a network failure of the goto to ``url`` means.
+
+    ``failed`` is the hop that failed, when a redirect led there.
+    """
     if error == "net::ERR_TOO_MANY_REDIRECTS":
         # Chromium's own limit (20 server hops in one request), below max_redirects.
         raise TooManyRedirects(f"too many redirects: the browser gave up ({error} at {url})")
+    error = explain_network_error(page, error, failed or url)
     if error in RETRY_ERRORS:
         raise _Retry(error)
     raise NavigationFailed(f"{error} at {url}")
