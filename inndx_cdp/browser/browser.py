@@ -36,6 +36,9 @@ class Page:
     target_id: str
     cdp: CdpSession
     proxy_id: str | None = None
+    # The same proxy as a URL with its credentials, for requests the server
+    # sends itself on the page's behalf.
+    proxy_url: str | None = field(default=None, repr=False)
     # The guard this page's traffic goes through, when an egress policy applies.
     egress: EgressGuard | None = None
     state: dict[str, Any] = field(default_factory=dict)

@@ -182,8 +182,8 @@ class EgressGuard:
         while len(self._failures) > MAX_REMEMBERED:
             self._failures.popitem(last=False)
 
-    async def _addresses(self, host: str, port: int) -> list[Address]:
-        """Every address ``host`` stands for (an IP literal is its own)."""
+    async def addresses(self, host: str, port: int) -> list[Address]:
+        """Every address ``host`` stands for (an IP literal is its own); OSError if none."""
         with contextlib.suppress(ValueError):
             return [ipaddress.ip_address(host.strip("[]").split("%", 1)[0])]
         if self.resolver is not None:
@@ -339,7 +339,7 @@ class _Client(_Relay):
     async def _connect(self, host: str, port: int) -> None:
         guard = self.guard
         try:
-            addresses = await asyncio.wait_for(guard._addresses(host, port), guard.connect_timeout)
+            addresses = await asyncio.wait_for(guard.addresses(host, port), guard.connect_timeout)
         except (OSError, ValueError, TimeoutError):
             self._refuse(host, port, "unresolved")
             return

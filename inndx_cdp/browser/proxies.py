@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import BadFrame
 
@@ -39,6 +39,17 @@ class Proxy:
         if self.username is None:
             return None
         return self.username, self.password or ""
+
+    @property
+    def client_url(self) -> str:
+        """The URL an HTTP client is given: ``server`` with the credentials, if any."""
+        if self.username is None:
+            return self.server
+        scheme, rest = self.server.split("://", 1)
+        userinfo = quote(self.username, safe="")
+        if self.password is not None:
+            userinfo += ":" + quote(self.password, safe="")
+        return f"{scheme}://{userinfo}@{rest}"
 
 
 def parse_proxy(proxy_id: str, url: str) -> Proxy:

@@ -57,6 +57,7 @@ class ServerState:
                 self.proxies.release(proxy.id)
             raise
         page.proxy_id = proxy.id if proxy else None
+        page.proxy_url = proxy.client_url if proxy else None
         try:
             await configure_interception(
                 page, frame.middleware, proxy_credentials=proxy.credentials if proxy else None

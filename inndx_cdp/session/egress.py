@@ -5,9 +5,10 @@ from __future__ import annotations
 from ..browser.browser import Page
 from ..browser.egress import SOCKS_FAILURE
 
-__all__ = ["DENIED", "explain_network_error"]
+__all__ = ["DENIED", "DENIED_BY_POLICY", "explain_network_error"]
 
 DENIED = "net::ERR_NETWORK_ACCESS_DENIED"
+DENIED_BY_POLICY = f"{DENIED} (the egress policy denies this destination)"
 
 
 def explain_network_error(page: Page, error: str, url: str) -> str:
@@ -22,5 +23,5 @@ def explain_network_error(page: Page, error: str, url: str) -> str:
         return error
     cause = page.egress.net_error(url)
     if cause == DENIED:
-        return f"{DENIED} (the egress policy denies this destination)"
+        return DENIED_BY_POLICY
     return cause or error

@@ -11,37 +11,34 @@ after the first commit is a client-side redirect (script, meta refresh,
 
 Non-GET methods and extra headers need the navigation request rewritten, so
 only then does the goto add a rule to the page's interception, for documents
-only (after the session's middleware, so the goto's own headers win).
+only (after the session's middleware, so the goto's own headers win). TRACE
+and CONNECT are sent by the server itself (:mod:`.fallback`) and the answer is
+fulfilled into the page through the same rule.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
+import email.utils
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from ..browser.browser import Page
 from ..cdp.connection import CdpError, CdpSession, EventQueue
-from ..errors import (
-    ActionTimeout,
-    BadFrame,
-    FrameTooLarge,
-    InndxError,
-    NavigationFailed,
-    TooManyRedirects,
-)
+from ..errors import ActionTimeout, BadFrame, InndxError, NavigationFailed, TooManyRedirects
+from . import body as bodies
+from . import fallback
 from .egress import explain_network_error
 from .http import check_goto_url, cookie_to_cdp, header_lines, parse_set_cookie, redirect_type
 from .interception import Interception, PausedRequest, Rule
-from .setup import NETWORK_BUFFER
-from .useragent import resolve_user_agent
+from .scripts import javascript_enabled
+from .useragent import HIDE_UA_DATA, UserAgent, resolve_user_agent
 
 __all__ = ["GotoRequest", "GotoResult", "goto"]
 
@@ -53,6 +50,10 @@ log = logging.getLogger("inndx_cdp.session")
 # onload handler, or a 0 ms timer it set, starts within this window.
 # Measured cost: one evaluate round trip (about 1 ms), not a fixed sleep.
 SETTLE_PROBE = "new Promise(resolve => setTimeout(resolve, 0))"
+# With JavaScript switched off no timer runs (the probe above would never
+# settle) and no script can redirect: a round trip through the renderer lets
+# a refresh it has already scheduled announce itself.
+SETTLE_PROBE_NO_JS = "0"
 # Refresh directives up to this delay are followed (longer ones are a page's
 # own business, not a redirect of the goto).
 MAX_REFRESH_DELAY = 1.0
@@ -67,6 +68,7 @@ RETRY_ERRORS = frozenset(
         "net::ERR_CONNECTION_ABORTED",
         "net::ERR_CONNECTION_FAILED",
         "net::ERR_CONNECTION_TIMED_OUT",
+        "net::ERR_SOCKET_NOT_CONNECTED",
         "net::ERR_TIMED_OUT",
         "net::ERR_NAME_NOT_RESOLVED",
         "net::ERR_NAME_RESOLUTION_FAILED",
@@ -80,6 +82,7 @@ RETRY_ERRORS = frozenset(
 )
 BACKOFF_BASE = 0.1
 BACKOFF_CAP = 5.0
+RETRY_AFTER_CAP = 60.0
 CLIENT_REASONS = frozenset(
     {
         "metaTagRefresh",
@@ -95,6 +98,7 @@ EVENTS = (
     "Network.requestWillBeSent",
     "Network.responseReceived",
     "Network.responseReceivedExtraInfo",
+    "Network.dataReceived",
     "Network.loadingFinished",
     "Network.loadingFailed",
     "Page.frameNavigated",
@@ -115,6 +119,10 @@ class GotoRequest:
     cookies: list[dict[str, Any]] = field(default_factory=list)
     referrer: str | None = None
     user_agent: str = "inndx"
+    # The session's proxy URL (with its credentials), for the requests the
+    # server sends itself (TRACE, CONNECT). The page's own traffic goes
+    # through the proxy its browser context was created with.
+    proxy: str | None = None
 
 
 @dataclass(slots=True)
@@ -140,9 +148,8 @@ class _Hop:
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str) -> None:
         self.reason = reason
-        self.retry_after = retry_after
 
 
 async def goto(
@@ -154,20 +161,20 @@ async def goto(
     max_retries: int,
 ) -> GotoResult:
     """Navigate, retrying network failures and 429/5xx answers inside ``timeout``."""
-    check_goto_url(request.url)
+    _check(request)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     try:
         async with asyncio.timeout_at(deadline):
-            await _prepare(page, request)
+            user_agent = await _prepare(page, request)
             attempt = 0
             while True:
                 try:
-                    result = await _navigate_once(page, request, max_redirects)
+                    result = await _navigate_once(page, request, user_agent, max_redirects)
                 except _Retry as retry:
-                    last: GotoResult | InndxError | None = None
+                    last: GotoResult | None = None
                     reason = retry.reason
-                    retry_after = retry.retry_after
+                    retry_after = None
                 else:
                     if result.status_code not in RETRY_STATUSES or attempt >= max_retries:
                         return result
@@ -179,7 +186,7 @@ async def goto(
                 delay = _backoff(attempt, retry_after)
                 if loop.time() + delay >= deadline:
                     # Not enough time left for another try: answer what we have.
-                    if isinstance(last, GotoResult):
+                    if last is not None:
                         return last
                     raise NavigationFailed(f"{reason} at {request.url}")
                 log.debug("goto retry %d after %s in %.2fs", attempt, reason, delay)
@@ -187,10 +194,20 @@ async def goto(
     except TimeoutError:
         await _stop(page.cdp)
         raise ActionTimeout(f"goto did not finish within {timeout:g}s") from None
+    except TooManyRedirects:
+        await _stop(page.cdp)  # the browser would go on following the chain
+        raise
     finally:
         if _needs_interception(request):
             with contextlib.suppress(InndxError, CdpError):
                 await Interception.of(page).sync()  # the goto's rule is gone: maybe disable
+
+
+def _check(request: GotoRequest) -> None:
+    check_goto_url(request.url)
+    scheme = request.url.split(":", 1)[0].lower()
+    if request.method != "GET" and scheme not in ("http", "https"):
+        raise BadFrame(f"field 'method': {request.method} needs an http or https URL")
 
 
 async def _stop(cdp: CdpSession) -> None:
@@ -204,36 +221,44 @@ async def _stop(cdp: CdpSession) -> None:
 
 def _backoff(attempt: int, retry_after: float | None) -> float:
     if retry_after is not None:
-        return min(retry_after, 60.0)
+        return min(retry_after, RETRY_AFTER_CAP)
     base = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
     return base / 2 + random.uniform(0, base / 2)  # jitter spreads a herd of retries
 
 
 def _retry_after(headers: list[list[str]]) -> float | None:
+    """Seconds from a ``Retry-After`` header (delay or HTTP date), if there is one."""
     for name, value in headers:
-        if name.lower() == "retry-after":
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                with contextlib.suppress(TypeError, ValueError):
-                    import email.utils
-
-                    when = email.utils.parsedate_to_datetime(value)
-                    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+        if name.lower() != "retry-after":
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
     return None
 
 
-async def _prepare(page: Page, request: GotoRequest) -> None:
+async def _prepare(page: Page, request: GotoRequest) -> UserAgent:
     """User agent, cookies and interception, each only when it changes something."""
     cdp = page.cdp
-    calls = []
-    ua = resolve_user_agent(request.user_agent, page.browser.user_agent)
+    calls: list[Awaitable[Any]] = []
+    ua = resolve_user_agent(
+        request.user_agent, page.browser.user_agent, browser_product=page.browser.product
+    )
     options = page.state.get("options")
     locale = getattr(options, "locale", None)
     override = ua.override(accept_language=locale)
     if page.state.get("ua_override") != override:
         calls.append(cdp.send("Network.setUserAgentOverride", override))
         page.state["ua_override"] = override
+        calls.append(_hide_ua_data(page, hide=ua.hide_ua_data))
     if request.cookies:
         calls.append(
             cdp.send(
@@ -247,6 +272,20 @@ async def _prepare(page: Page, request: GotoRequest) -> None:
         if exc.method == "Network.setCookies":
             raise BadFrame(f"field 'cookies': the browser refused them ({exc.message})") from None
         raise
+    return ua
+
+
+async def _hide_ua_data(page: Page, *, hide: bool) -> None:
+    """Install (or remove) the script that hides navigator.userAgentData from new documents."""
+    installed = page.state.get("ua_data_script")
+    if hide and installed is None:
+        reply = await page.cdp.send(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": HIDE_UA_DATA}
+        )
+        page.state["ua_data_script"] = reply["identifier"]
+    elif not hide and installed is not None:
+        del page.state["ua_data_script"]
+        await page.cdp.send("Page.removeScriptToEvaluateOnNewDocument", {"identifier": installed})
 
 
 def _needs_interception(request: GotoRequest) -> bool:
@@ -272,10 +311,13 @@ async def _intercept(page: Page, request: GotoRequest, recorder: _Recorder) -> C
 class _Recorder:
     """Follows one navigation's events; knows when it is done and what happened."""
 
-    def __init__(self, page: Page, request: GotoRequest, max_redirects: int) -> None:
+    def __init__(
+        self, page: Page, request: GotoRequest, user_agent: UserAgent, max_redirects: int
+    ) -> None:
         self.page = page
         self.cdp = page.cdp
         self.request = request
+        self.user_agent = user_agent
         self.frame_id = page.target_id  # the main frame's id is its target's
         self.max_redirects = max_redirects
         self.loader: str | None = None
@@ -283,6 +325,8 @@ class _Recorder:
         self.extra: dict[str, list[dict[str, Any]]] = {}
         self.redirects: list[dict[str, str]] = []
         self.document_url: str | None = None
+        self.method = request.method  # of the current document's latest request
+        self.received = 0  # body bytes of the current document, as the events count them
         self.committed = False
         self.loaded = False
         self.finished = False
@@ -290,8 +334,13 @@ class _Recorder:
         self.pending_client: str | None = None
         self.body_task: asyncio.Task[tuple[bytes | None, str | None]] | None = None
         self.response: dict[str, Any] | None = None
-        self.first_paused = True
         self.navigate_error: str | None = None
+        # Interception: the network id of the request given the goto's method
+        # and body (again if Chromium restarts it), and the answer a request
+        # sent by the server itself fulfils the page's navigation with.
+        self.rewritten: str | None = None
+        self.fulfil: fallback.Exchange | None = None
+        self.fulfilled_loader: str | None = None
 
     # -- events -------------------------------------------------------------
 
@@ -316,14 +365,21 @@ class _Recorder:
         if request_id != self.loader:
             if self.loader is not None and self.committed and self.document_url is not None:
                 self._add_redirect(self.document_url, url, "client", "temporary")
+                # The event shows a rewritten method only on the goto's own request.
+                self.method = params["request"].get("method", "GET")
             self._start_document(request_id)
         if redirect is not None:
             status = int(redirect.get("status", 0))
             self._record_hop(request_id, redirect, status)
             self._add_redirect(redirect["url"], url, "server", redirect_type(status))
+            if (status == 303 and self.method != "HEAD") or (
+                status in (301, 302) and self.method == "POST"
+            ):
+                self.method = "GET"
 
     def _start_document(self, request_id: str) -> None:
         self.loader = request_id
+        self.received = 0
         self.committed = self.loaded = self.finished = False
         self.response = None
         self.pending_client = None
@@ -354,13 +410,18 @@ class _Recorder:
     def _on_Network_responseReceivedExtraInfo(self, params: dict[str, Any]) -> None:
         self.extra.setdefault(params["requestId"], []).append(params)
 
+    def _on_Network_dataReceived(self, params: dict[str, Any]) -> None:
+        if params["requestId"] == self.loader:
+            self.received += int(params.get("dataLength", 0))
+
     def _on_Network_loadingFinished(self, params: dict[str, Any]) -> None:
         if params["requestId"] != self.loader:
             return
         self.finished = True
-        # Read the body at once: a client redirect would drop it.
+        # Read at once, while the document is current; the read overlaps the
+        # rest of the load, so it costs the goto no time of its own.
         self.body_task = asyncio.get_running_loop().create_task(
-            self._read_body(params["requestId"])
+            self._read_body(params["requestId"], self.received)
         )
 
     def _on_Network_loadingFailed(self, params: dict[str, Any]) -> None:
@@ -401,65 +462,108 @@ class _Recorder:
         ):
             self.pending_client = params.get("url")
 
+    # -- interception -------------------------------------------------------
+
     def rewrite(self, paused: PausedRequest) -> None:
-        """Rewrite the navigation request (method, body, headers); let all else pass."""
+        """Rewrite (or answer) the goto's own navigation request; let all else pass."""
         if paused.frame_id != self.frame_id or paused.resource_type != "Document":
             return
+        network_id = paused.params.get("networkId")
+        first = paused.params.get("redirectedRequestId") is None
+        if first and self.fulfil is not None and self.rewritten is None:
+            self.rewritten = self.fulfilled_loader = network_id
+            paused.fulfil(fallback.fulfilment(self.fulfil))
+            return
         if self.request.headers:
+            # Chromium does not carry header overrides over to redirect hops.
             paused.merge_headers(self.request.headers)
-        if self.first_paused and paused.params.get("redirectedRequestId") is None:
-            self.first_paused = False
+        if first and self.rewritten in (None, network_id) and self.fulfil is None:
+            self.rewritten = network_id
             if self.request.method != "GET":
                 paused.method = self.request.method
             if self.request.body is not None:
                 paused.post_data = self.request.body
 
-    async def _read_body(self, request_id: str) -> tuple[bytes | None, str | None]:
-        try:
-            result = await self.cdp.send("Network.getResponseBody", {"requestId": request_id})
-        except CdpError as exc:
-            return None, exc.message
-        if result.get("base64Encoded"):
-            return base64.b64decode(result["body"]), None
-        return result["body"].encode(), None
-
     # -- state --------------------------------------------------------------
+
+    async def _read_body(self, request_id: str, received: int) -> tuple[bytes | None, str | None]:
+        try:
+            return await bodies.read_body(self.cdp, request_id, received), None
+        except bodies.BodyMissing as missing:
+            return None, missing.reason
+
+    def fail(self, error: str) -> NoReturn:
+        """Raise what a network failure of this navigation means."""
+        last = self.redirects[-1]["location"] if self.redirects else self.request.url
+        _raise_network(self.page, error, self.request.url, failed=last)
 
     @property
     def done(self) -> bool:
         return self.loaded and self.pending_client is None
 
+    @property
+    def answered(self) -> bool:
+        """Whether the current document is the answer fetched by the server itself.
+
+        That answer stands even if the page could not show it.
+        """
+        return self.fulfil is not None and self.loader == self.fulfilled_loader
+
     async def result(self) -> GotoResult:
+        if self.fulfil is not None and self.answered:
+            return self._fulfilled_result(self.fulfil)
         response = self.response
         assert response is not None
         final_hop = self.hops[-1]
         headers = header_lines(self._extra_for(final_hop), final_hop.provisional)
         status = final_hop.status
         body: bytes | None = None
-        if (
-            self.body_task is not None
-            and self.request.method != "HEAD"
-            and status not in NO_BODY_STATUSES
-        ):
+        if self.body_task is not None and self.method != "HEAD" and status not in NO_BODY_STATUSES:
             body, problem = await self.body_task
-            if body is None and problem is not None and "evicted" in problem:
-                # Past the browser's per-resource buffer the body is dropped:
-                # say so, rather than answer as if there were none.
-                kept = NETWORK_BUFFER["maxResourceBufferSize"] // 2**20
-                raise FrameTooLarge(
-                    f"the response body of {response['url']} is too large to return "
-                    f"(over the {kept} MiB the browser keeps of one response)"
-                )
+            if problem is not None:
+                body = await self._body_again(final_hop, problem)
         mime = response.get("mimeType") or None
+        cookies = self._cookies()
+        if self.fulfil is not None:
+            cookies = self.fulfil.cookies + cookies
         return GotoResult(
             url=self.document_url or response["url"],
             status_code=status,
             headers=headers,
-            cookies=self._cookies(),
+            cookies=cookies,
             body=body,
             redirects=self.redirects,
             content_type=mime.split(";")[0].strip().lower() if mime else None,
         )
+
+    def _fulfilled_result(self, exchange: fallback.Exchange) -> GotoResult:
+        return GotoResult(
+            url=self.document_url or exchange.url,
+            status_code=exchange.status,
+            headers=exchange.headers,
+            cookies=exchange.cookies,
+            body=exchange.body,
+            redirects=self.redirects,
+            content_type=exchange.content_type,
+        )
+
+    async def _body_again(self, hop: _Hop, problem: str) -> bytes:
+        """The body the browser did not keep, fetched once more by the server if that is safe."""
+        if self.method != "GET":
+            raise bodies.not_kept(problem, f"a {self.method} is not sent twice")
+        if self.page.proxy_id is not None and self.request.proxy is None:
+            raise bodies.not_kept(problem, "fetching it again would bypass the session's proxy")
+        log.info("response body of %s not kept (%s); fetching it again", hop.url, problem)
+        try:
+            again = await _send_outside(
+                self.page, self.request, self.user_agent, url=hop.url, method="GET", again=True
+            )
+        except (NavigationFailed, _Retry, TooManyRedirects) as exc:
+            detail = exc.reason if isinstance(exc, _Retry) else exc.message
+            raise bodies.not_kept(problem, f"fetching it again failed ({detail})") from None
+        if again.status != hop.status or again.body is None:
+            raise bodies.not_kept(problem, f"fetching it again answered {again.status}")
+        return again.body
 
     def _extra_for(self, hop: _Hop) -> dict[str, Any] | None:
         infos = self.extra.get(hop.request_id, [])
@@ -489,14 +593,22 @@ def _log_failure(task: asyncio.Task[None]) -> None:
         log.warning("request interception failed: %s", task.exception())
 
 
-async def _navigate_once(page: Page, request: GotoRequest, max_redirects: int) -> GotoResult:
-    cdp = page.cdp
-    recorder = _Recorder(page, request, max_redirects)
-    params: dict[str, Any] = {"url": request.url}
-    if request.referrer:
-        params["referrer"] = request.referrer
+async def _navigate_once(
+    page: Page, request: GotoRequest, user_agent: UserAgent, max_redirects: int
+) -> GotoResult:
     if request.url == "about:blank":
         return await _blank(page)
+    recorder = _Recorder(page, request, user_agent, max_redirects)
+    target = request.url
+    if request.method in fallback.METHODS:
+        exchange = await _send_outside(page, request, user_agent, max_redirects=max_redirects)
+        recorder.fulfil = exchange
+        recorder.redirects = list(exchange.redirects)
+        target = exchange.url
+    params: dict[str, Any] = {"url": target}
+    if request.referrer:
+        params["referrer"] = request.referrer
+    cdp = page.cdp
     # Interception runs straight from the reader: Page.navigate does not answer
     # while its request is paused, so waiting on the queue would deadlock.
     stop_intercepting = await _intercept(page, request, recorder)
@@ -508,6 +620,8 @@ async def _navigate_once(page: Page, request: GotoRequest, max_redirects: int) -
                 raise BadFrame(f"field 'url': the browser refused it ({exc.message})") from None
             if answer.get("loaderId") is None and not answer.get("errorText"):
                 # Same-document navigation (only the fragment changed).
+                if recorder.fulfil is not None:
+                    return recorder._fulfilled_result(recorder.fulfil)
                 return await _same_document(page, request)
             if recorder.loader is None and answer.get("loaderId"):
                 recorder.loader = answer["loaderId"]
@@ -522,6 +636,40 @@ async def _navigate_once(page: Page, request: GotoRequest, max_redirects: int) -
     return await recorder.result()
 
 
+async def _send_outside(
+    page: Page,
+    request: GotoRequest,
+    user_agent: UserAgent,
+    *,
+    url: str | None = None,
+    method: str | None = None,
+    max_redirects: int = 0,
+    again: bool = False,
+) -> fallback.Exchange:
+    """A request sent by the server's own HTTP client, as the session.
+
+    TRACE and CONNECT go this way; so does a GET whose body the browser did
+    not keep (``again``: no body, no redirect followed, no cookie stored twice).
+    """
+    try:
+        return await fallback.send(
+            page.cdp,
+            url=url or request.url,
+            method=method or request.method,
+            headers=request.headers,
+            body=None if again else request.body,
+            user_agent=user_agent,
+            accept_language=getattr(page.state.get("options"), "locale", None),
+            referrer=request.referrer,
+            max_redirects=max_redirects,
+            proxy=request.proxy,
+            egress=page.egress,
+            store_cookies=not again,
+        )
+    except fallback.FetchFailed as failed:
+        _raise_network(page, failed.net_error, url or request.url)
+
+
 async def _follow(recorder: _Recorder, events: EventQueue) -> None:
     settle_token = 0
     probing = False
@@ -530,19 +678,19 @@ async def _follow(recorder: _Recorder, events: EventQueue) -> None:
             # Everything the browser said before failing the navigation is in:
             # a response (204, download, full Chromium's empty-4xx page) is
             # still an answer, anything else is a network failure.
-            if recorder.response is None:
-                _raise_network(recorder.navigate_error, recorder)
+            if recorder.response is None and not recorder.answered:
+                recorder.fail(recorder.navigate_error)
             recorder.loaded = recorder.finished = True
             recorder.navigate_error = None
         if recorder.failure is not None:
-            if recorder.response is None:
-                _raise_network(recorder.failure, recorder)
+            if recorder.response is None and not recorder.answered:
+                recorder.fail(recorder.failure)
             recorder.failure = None
             recorder.loaded = True
         if recorder.done and not probing:
             settle_token += 1
             probing = True
-            _settle(recorder.page, events, settle_token)
+            _settle(recorder.cdp, events, settle_token, javascript_enabled(recorder.page))
         method, params = await events.get()
         if method == "inndx.settled":
             probing = False
@@ -552,29 +700,30 @@ async def _follow(recorder: _Recorder, events: EventQueue) -> None:
         recorder.handle(method, params)
 
 
-def _settle(page: Page, events: EventQueue, token: int) -> None:
+def _settle(cdp: CdpSession, events: EventQueue, token: int, javascript: bool) -> None:
     """Let the page run its due tasks, then post ``inndx.settled`` into the queue."""
-    # With JavaScript off the page runs no timers: the probe would never end,
-    # and no script can redirect anyway.
-    scripts_run = getattr(page.state.get("options"), "javascript", True)
+    expression = SETTLE_PROBE if javascript else SETTLE_PROBE_NO_JS
 
     async def probe() -> None:
-        if scripts_run:
-            with contextlib.suppress(InndxError, CdpError):
-                await page.cdp.send(
-                    "Runtime.evaluate", {"expression": SETTLE_PROBE, "awaitPromise": True}
-                )
+        with contextlib.suppress(InndxError, CdpError):
+            await cdp.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True})
         events.put("inndx.settled", {"token": token})
 
     asyncio.get_running_loop().create_task(probe()).add_done_callback(_log_failure)
 
 
-def _raise_network(error: str, recorder: _Recorder) -> None:
-    failed = recorder.redirects[-1]["location"] if recorder.redirects else recorder.request.url
-    error = explain_network_error(recorder.page, error, failed)
+def _raise_network(page: Page, error: str, url: str, *, failed: str | None = None) -> NoReturn:
+    """Raise what a network failure of the goto to ``url`` means.
+
+    ``failed`` is the hop that failed, when a redirect led there.
+    """
+    if error == "net::ERR_TOO_MANY_REDIRECTS":
+        # Chromium's own limit (20 server hops in one request), below max_redirects.
+        raise TooManyRedirects(f"too many redirects: the browser gave up ({error} at {url})")
+    error = explain_network_error(page, error, failed or url)
     if error in RETRY_ERRORS:
         raise _Retry(error)
-    raise NavigationFailed(f"{error} at {recorder.request.url}")
+    raise NavigationFailed(f"{error} at {url}")
 
 
 async def _same_document(page: Page, request: GotoRequest) -> GotoResult:

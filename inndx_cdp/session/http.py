@@ -95,6 +95,8 @@ class ParsedCookie:
     http_only: bool | None = None
     secure: bool | None = None
     same_site: str | None = None
+    # No Domain attribute: the cookie goes back to its own host only.
+    host_only: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -162,6 +164,7 @@ def parse_set_cookie(
         )
     if expires is not None:
         cookie.expires = expires.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    cookie.host_only = cookie.domain is None
     cookie.domain = cookie.domain or request_host
     cookie.path = cookie.path or _default_path(request_path)
     return cookie

@@ -64,8 +64,8 @@ class Rule:
 class PausedRequest:
     """One paused request and the decision the handlers build for it.
 
-    Request stage: ``block()``, ``set_header()``, ``remove_header()``,
-    ``merge_headers()``, ``method``, ``post_data``. Response stage:
+    Request stage: ``block()``, ``fulfil()``, ``set_header()``,
+    ``remove_header()``, ``merge_headers()``, ``method``, ``post_data``. Response stage:
     ``set_response_header()``, ``remove_response_header()``.
     """
 
@@ -80,6 +80,7 @@ class PausedRequest:
         responded = self.status is not None or "responseErrorReason" in params
         self.stage: Stage = "Response" if responded else "Request"
         self.blocked: str | None = None
+        self.fulfilment: dict[str, Any] | None = None
         self.method: str | None = None
         self.post_data: bytes | None = None
         self._headers: list[tuple[str, str]] | None = None
@@ -90,6 +91,13 @@ class PausedRequest:
     def block(self, reason: str = "BlockedByClient") -> None:
         """Fail the request with a ``Network.ErrorReason``; later handlers are skipped."""
         self.blocked = reason
+
+    def fulfil(self, response: dict[str, Any]) -> None:
+        """Answer the request without the network; later handlers are skipped.
+
+        ``response`` is the ``Fetch.fulfillRequest`` parameters but the request id.
+        """
+        self.fulfilment = response
 
     @property
     def headers(self) -> list[tuple[str, str]]:
@@ -138,6 +146,7 @@ class PausedRequest:
     def changed(self) -> bool:
         return (
             self.blocked is not None
+            or self.fulfilment is not None
             or self.method is not None
             or self.post_data is not None
             or self._headers is not None
@@ -261,7 +270,7 @@ class Interception:
                 rule.handle(paused)
             except Exception:  # a handler's bug must not leave the request paused
                 log.exception("request handler failed for a %s request", paused.resource_type)
-            if paused.blocked is not None:
+            if paused.blocked is not None or paused.fulfilment is not None:
                 break
         self._spawn(self._answer(paused))
 
@@ -317,6 +326,15 @@ class Interception:
                 return
             # A response that failed on the network is continued as a request.
             await self._send("Fetch.continueRequest", {"requestId": paused.id})
+            return
+        if paused.fulfilment is not None:
+            answer = {"requestId": paused.id, **paused.fulfilment}
+            if not await self._send("Fetch.fulfillRequest", answer):
+                # Continued unchanged, the request would fetch something else
+                # than the answer it was meant to show: fail it instead.
+                await self._send(
+                    "Fetch.failRequest", {"requestId": paused.id, "errorReason": "Failed"}
+                )
             return
         if paused.blocked is not None:
             params: dict[str, Any] = {"requestId": paused.id, "errorReason": paused.blocked}

@@ -114,6 +114,7 @@ class Session:
                 cookies=[cookie.model_dump() for cookie in frame.cookies],
                 referrer=frame.referrer,
                 user_agent=frame.user_agent,
+                proxy=self.page.proxy_url,
             ),
             timeout=self.config.timeout,
             max_redirects=self.config.max_redirects,

@@ -14,10 +14,18 @@ from ..errors import InndxError
 __all__ = ["PageOptions", "apply_options", "prepare_page"]
 
 # Bodies of large documents must survive until the goto reads them; Chromium's
-# defaults evict anything beyond a few MB.
+# defaults evict anything beyond a few MB. "Durable" messages keep a copy of
+# each response body in the browser process as the bytes that arrived (after
+# content decoding): Network.getResponseBody then answers exactly those bytes,
+# where the renderer's copy is text decoded with the page's charset (lossy to
+# re-encode for anything but UTF-8). They also survive the next navigation, so
+# a client redirect cannot take a body away. (The flag on Network.enable, not
+# Network.configureDurableMessages: full Chromium 156 never answers that
+# command.)
 NETWORK_BUFFER = {
     "maxTotalBufferSize": 200 * 1024 * 1024,
     "maxResourceBufferSize": 100 * 1024 * 1024,
+    "enableDurableMessages": True,
 }
 
 

@@ -53,6 +53,20 @@ def test_bad_proxy_urls_never_repeat_the_url(url: str, needle: str) -> None:
     assert "pa:ss" not in message
 
 
+@pytest.mark.parametrize(
+    ("url", "client_url"),
+    [
+        ("http://127.0.0.1:3128", "http://127.0.0.1:3128"),
+        ("https://u:p@proxy.example:8443", "https://u:p@proxy.example:8443"),
+        ("http://us%40er:p%3Aw%2Fd@10.0.0.1", "http://us%40er:p%3Aw%2Fd@10.0.0.1:80"),
+        ("http://only-user@[::1]:3128", "http://only-user@[::1]:3128"),
+    ],
+)
+def test_client_url_carries_the_credentials_quoted(url: str, client_url: str) -> None:
+    """The URL the server's own HTTP client is given (TRACE, CONNECT)."""
+    assert parse_proxy("p", url).client_url == client_url
+
+
 def test_repr_hides_credentials() -> None:
     proxy = parse_proxy("p", "http://user:topsecret@h:1")
     assert "topsecret" not in repr(proxy)

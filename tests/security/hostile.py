@@ -89,7 +89,7 @@ async def ws(request: web.Request) -> web.WebSocketResponse:
     return socket
 
 
-@routes.get("/redirect")
+@routes.route("*", "/redirect")
 async def redirect(request: web.Request) -> web.Response:
     raise web.HTTPFound(request.query["to"])
 

@@ -60,6 +60,32 @@ async def test_redirect_to_a_denied_address_is_refused(guarded: Guarded, hostile
     assert k not in hostile.record.seen()
 
 
+async def test_requests_the_server_sends_itself_obey_the_policy(
+    guarded: Guarded, hostile: Hostile
+) -> None:
+    """TRACE goes out through the server's own HTTP client, not the browser: same policy."""
+    k = key()
+    denied_urls = [
+        f"{hostile.denied}/hit/{k}",
+        f"http://site.denied.test:{hostile.port}/hit/{k}",
+        f"{hostile.allowed}/redirect?to={hostile.denied}/hit/{k}",
+    ]
+    async with connect(guarded.url, OPEN) as client:
+        trace = {"action": "goto", "method": "TRACE"}
+        allowed = await client.call({**trace, "url": f"{hostile.allowed}/hit/{k}-a"})
+        assert allowed["status_code"] == 200, allowed
+        for url in denied_urls:
+            expect_error(await client.call({**trace, "url": url}), 502, DENIED_ERROR, "egress")
+        named = await client.call(
+            {**trace, "url": f"http://both.mixed.test:{hostile.port}/hit/{k}-m"}
+        )
+        assert named["status_code"] == 200, named
+    assert f"{k}-a" in hostile.record.seen(ALLOWED_IP)
+    assert f"{k}-m" in hostile.record.seen(ALLOWED_IP)
+    assert k not in hostile.record.seen()
+    assert f"{k}-m" not in hostile.record.seen(DENIED_IP)
+
+
 async def test_no_subresource_reaches_a_denied_address(guarded: Guarded, hostile: Hostile) -> None:
     """img, iframe, script, css, fetch, XHR, beacon, WebSocket and a worker's fetch."""
     k = key()

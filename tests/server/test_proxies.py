@@ -8,6 +8,7 @@ proxy when its unique token shows up in that proxy's log. The pool adds
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -381,6 +382,38 @@ async def test_https_proxy_with_credentials(proxies: dict[str, ProxyServer], sit
         assert await tls.wait_for(f"/cm/headers?token={tok}")
     finally:
         await browser.close()
+
+
+async def test_trace_the_server_sends_goes_through_the_sessions_proxy(
+    served: Served, proxies: dict[str, ProxyServer], site: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """TRACE leaves through the server's own HTTP client: same proxy, same credentials."""
+    caplog.set_level(logging.DEBUG, logger="inndx_cdp")
+    tok = token()
+    async with connect(served.url, {"proxies": ["secured"]}) as client:
+        recording = Recording(client)
+        url = f"{site}/goto/echo?token={tok}"
+        reply = await recording.call({"action": "goto", "method": "TRACE", "url": url})
+        assert reply["status_code"] == 200, reply
+    seen = json.loads(base64.b64decode(reply["body"]))
+    headers = {name.lower(): value for name, value in seen["headers"]}
+    assert seen["method"] == "TRACE"
+    assert "proxy.py" in headers.get("via", ""), headers
+    assert "proxy-authorization" not in headers
+    assert await proxies["auth"].wait_for(f"/goto/echo?token={tok}")
+    assert PASSWORD not in repr(recording.frames)
+    assert PASSWORD not in caplog.text
+
+
+async def test_trace_through_a_socks5_proxy_is_refused_clearly(served: Served, site: str) -> None:
+    async with connect(served.url, {"proxies": ["socks"]}) as client:
+        url = f"{site}/goto/echo?token={token()}"
+        reply = await client.call({"action": "goto", "method": "TRACE", "url": url})
+        assert (reply["type"], reply["code"]) == ("error", 502), reply
+        assert "socks5" in reply["message"]
+        # The session goes on.
+        reply = await client.call({"action": "goto", "url": url})
+        assert reply["status_code"] == 200, reply
 
 
 # --- failures ------------------------------------------------------------------
