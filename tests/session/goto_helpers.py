@@ -8,6 +8,7 @@ from typing import Any
 from inndx_cdp.browser.browser import Page
 from inndx_cdp.session.goto import GotoRequest, GotoResult, goto
 
+from .conftest import js as js
 from .plain_http import PlainAnswer
 
 # Headers whose value may legitimately differ between two requests a moment apart.
@@ -31,13 +32,6 @@ async def run_goto(
         max_redirects=max_redirects,
         max_retries=max_retries,
     )
-
-
-async def js(page: Page, expression: str) -> Any:
-    reply = await page.cdp.send(
-        "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}
-    )
-    return reply["result"].get("value")
 
 
 def comparable_headers(lines: list[list[str]]) -> list[list[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,37 +15,9 @@ from inndx_cdp.errors import ActionTimeout, BadFrame, NoMatch, NotActionable
 from inndx_cdp.session.read import content, screenshot
 from inndx_cdp.session.setup import prepare_page
 
-from ..conftest import prepared_page
+from .conftest import js, open_page
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    """One page for the whole module (each costs a renderer process); every test
-    starts by opening its own URL, which gives it a fresh document."""
-    async with prepared_page(browser) as shared:
-        yield shared
-
-
-@pytest.fixture
-async def fresh_page(browser: Browser) -> AsyncIterator[Page]:
-    """A page of its own, for a test that changes more than the document."""
-    async with prepared_page(browser) as own:
-        yield own
-
-
-async def open_page(page: Page, url: str) -> None:
-    with page.cdp.listen("Page.loadEventFired") as events:
-        await page.cdp.send("Page.navigate", {"url": url})
-        await asyncio.wait_for(events.next("Page.loadEventFired"), 10)
-
-
-async def js(page: Page, expression: str) -> Any:
-    reply = await page.cdp.send(
-        "Runtime.evaluate", {"expression": expression, "returnByValue": True}
-    )
-    return reply["result"].get("value")
 
 
 def png_size(image: bytes) -> tuple[int, int]:
@@ -60,50 +31,50 @@ def png_size(image: bytes) -> tuple[int, int]:
 # --- content -----------------------------------------------------------------
 
 
-async def test_content_is_the_live_dom_with_its_doctype(page: Page, site: str) -> None:
-    await open_page(page, site + "/")
-    await js(page, "document.querySelector('#greeting').textContent = 'changed by script'")
-    html = await content(page)
+async def test_content_is_the_live_dom_with_its_doctype(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/")
+    await js(shared_page, "document.querySelector('#greeting').textContent = 'changed by script'")
+    html = await content(shared_page)
     assert isinstance(html, bytes)
     assert html.startswith(b"<!DOCTYPE html><html>")
     assert b'<p id="greeting">changed by script</p>' in html
     assert html.endswith(b"</html>")
 
 
-async def test_content_is_utf8(page: Page, site: str) -> None:
-    await open_page(page, site + "/ix/unicode")
-    html = await content(page)
+async def test_content_is_utf8(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/ix/unicode")
+    html = await content(shared_page)
     assert "Grüße, 世界 — ünïcödé ✓".encode() in html
 
 
-async def test_content_survives_a_lone_surrogate(page: Page, site: str) -> None:
-    await open_page(page, site + "/ix/unicode")
-    await js(page, "document.querySelector('#text').textContent = 'a\\ud800b'")
-    html = await content(page)
+async def test_content_survives_a_lone_surrogate(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/ix/unicode")
+    await js(shared_page, "document.querySelector('#text').textContent = 'a\\ud800b'")
+    html = await content(shared_page)
     assert "a\ufffdb".encode() in html
 
 
-async def test_content_without_a_doctype(page: Page) -> None:
-    await open_page(page, "data:text/html,<p>quirks</p>")
-    assert await content(page) == b"<html><head></head><body><p>quirks</p></body></html>"
+async def test_content_without_a_doctype(shared_page: Page) -> None:
+    await open_page(shared_page, "data:text/html,<p>quirks</p>")
+    assert await content(shared_page) == b"<html><head></head><body><p>quirks</p></body></html>"
 
 
 async def test_content_of_a_stuck_page_times_out_and_the_page_recovers(
-    fresh_page: Page, site: str
+    page: Page, site: str
 ) -> None:
-    await open_page(fresh_page, site + "/")
-    await js(fresh_page, "setTimeout(() => { while (true) {} }, 0)")
+    await open_page(page, site + "/")
+    await js(page, "setTimeout(() => { while (true) {} }, 0)")
     with pytest.raises(ActionTimeout):
-        await content(fresh_page, timeout=0.5)
-    assert (await content(fresh_page, timeout=5)).startswith(b"<!DOCTYPE html>")
+        await content(page, timeout=0.5)
+    assert (await content(page, timeout=5)).startswith(b"<!DOCTYPE html>")
 
 
 # --- screenshot --------------------------------------------------------------
 
 
-async def test_screenshot_is_a_png_of_the_viewport(page: Page, site: str) -> None:
-    await open_page(page, site + "/")
-    image = await screenshot(page, timeout=10)
+async def test_screenshot_is_a_png_of_the_viewport(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/")
+    image = await screenshot(shared_page, timeout=10)
     assert image is not None
     assert png_size(image) == (1280, 720)
 
@@ -112,34 +83,34 @@ async def test_screenshot_is_a_png_of_the_viewport(page: Page, site: str) -> Non
     ("format", "magic"),
     [("jpeg", b"\xff\xd8\xff"), ("webp", b"RIFF")],
 )
-async def test_screenshot_formats(page: Page, site: str, format: Any, magic: bytes) -> None:
-    await open_page(page, site + "/")
-    image = await screenshot(page, format=format, quality=50, timeout=10)
+async def test_screenshot_formats(shared_page: Page, site: str, format: Any, magic: bytes) -> None:
+    await open_page(shared_page, site + "/")
+    image = await screenshot(shared_page, format=format, quality=50, timeout=10)
     assert image is not None
     assert image.startswith(magic)
     if format == "webp":
         assert image[8:12] == b"WEBP"
 
 
-async def test_jpeg_quality_changes_the_size(page: Page, site: str) -> None:
-    await open_page(page, site + "/ix/long")
-    low = await screenshot(page, format="jpeg", quality=5, timeout=10)
-    high = await screenshot(page, format="jpeg", quality=95, timeout=10)
+async def test_jpeg_quality_changes_the_size(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/ix/long")
+    low = await screenshot(shared_page, format="jpeg", quality=5, timeout=10)
+    high = await screenshot(shared_page, format="jpeg", quality=95, timeout=10)
     assert low is not None
     assert high is not None
     assert len(low) < len(high)
 
 
-async def test_full_page_screenshot_covers_the_whole_document(page: Page, site: str) -> None:
-    await open_page(page, site + "/ix/long")
-    image = await screenshot(page, full_page=True, timeout=10)
+async def test_full_page_screenshot_covers_the_whole_document(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/ix/long")
+    image = await screenshot(shared_page, full_page=True, timeout=10)
     assert image is not None
     assert png_size(image) == (1280, 3000)
 
 
-async def test_full_page_screenshot_of_an_endless_page_is_bounded(page: Page) -> None:
-    await open_page(page, "data:text/html,<div style='height:100000px'></div>")
-    image = await screenshot(page, full_page=True, format="jpeg", quality=10, timeout=20)
+async def test_full_page_screenshot_of_an_endless_page_is_bounded(shared_page: Page) -> None:
+    await open_page(shared_page, "data:text/html,<div style='height:100000px'></div>")
+    image = await screenshot(shared_page, full_page=True, format="jpeg", quality=10, timeout=20)
     assert image is not None
     # The JPEG's SOF0 marker holds the height and the width.
     sof = image.index(b"\xff\xc0")
@@ -147,23 +118,23 @@ async def test_full_page_screenshot_of_an_endless_page_is_bounded(page: Page) ->
     assert (width, height) == (1280, 16384)
 
 
-async def test_element_screenshot_is_clipped_to_the_element(page: Page, site: str) -> None:
-    await open_page(page, site + "/ix/long")
-    image = await screenshot(page, selector="#box", timeout=10)
+async def test_element_screenshot_is_clipped_to_the_element(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/ix/long")
+    image = await screenshot(shared_page, selector="#box", timeout=10)
     assert image is not None
     assert png_size(image) == (200, 100)
 
 
-async def test_element_screenshot_follows_the_selector_rules(page: Page, site: str) -> None:
-    await open_page(page, site + "/ix/states")
+async def test_element_screenshot_follows_the_selector_rules(shared_page: Page, site: str) -> None:
+    await open_page(shared_page, site + "/ix/states")
     with pytest.raises(NoMatch):
-        await screenshot(page, selector="#missing", timeout=0.3)
+        await screenshot(shared_page, selector="#missing", timeout=0.3)
     with pytest.raises(NotActionable, match="not visible"):
-        await screenshot(page, selector="#hidden", timeout=0.3)
+        await screenshot(shared_page, selector="#hidden", timeout=0.3)
     with pytest.raises(BadFrame):
-        await screenshot(page, selector="div[", timeout=5)
+        await screenshot(shared_page, selector="div[", timeout=5)
     # Covered or disabled elements can still be pictured.
-    image = await screenshot(page, selector="#covered", timeout=5)
+    image = await screenshot(shared_page, selector="#covered", timeout=5)
     assert image is not None
     assert png_size(image) == (100, 40)
 
@@ -177,10 +148,10 @@ async def test_element_screenshot_follows_the_selector_rules(page: Page, site: s
     ],
 )
 async def test_bad_screenshot_options_are_400(
-    page: Page, options: dict[str, Any], message: str
+    shared_page: Page, options: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(BadFrame, match=message):
-        await screenshot(page, timeout=5, **options)
+        await screenshot(shared_page, timeout=5, **options)
 
 
 async def test_a_window_without_area_gives_none_at_once(browser: Browser) -> None:
@@ -206,16 +177,14 @@ async def test_a_window_without_area_gives_none_at_once(browser: Browser) -> Non
         await own.dispose()
 
 
-async def test_a_refused_capture_gives_none(
-    fresh_page: Page, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_send = fresh_page.cdp.send
+async def test_a_refused_capture_gives_none(page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_send = page.cdp.send
 
     async def send(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         if method == "Page.captureScreenshot":
             raise CdpError(method, -32000, "Unable to capture screenshot")
         return await real_send(method, params)
 
-    monkeypatch.setattr(fresh_page.cdp, "send", send)
-    assert await screenshot(fresh_page, timeout=5) is None
-    assert await screenshot(fresh_page, full_page=True, timeout=5) is None
+    monkeypatch.setattr(page.cdp, "send", send)
+    assert await screenshot(page, timeout=5) is None
+    assert await screenshot(page, full_page=True, timeout=5) is None
