@@ -102,6 +102,7 @@ EVENTS = (
     "Network.loadingFinished",
     "Network.loadingFailed",
     "Page.frameNavigated",
+    "Page.loadEventFired",
     "Page.frameStoppedLoading",
     "Page.frameRequestedNavigation",
     "Page.frameScheduledNavigation",
@@ -439,6 +440,12 @@ class _Recorder:
         if frame.get("loaderId") == self.loader:
             self.committed = True
             self.document_url = frame["url"] + frame.get("urlFragment", "")
+
+    def _on_Page_loadEventFired(self, params: dict[str, Any]) -> None:
+        # The main frame's load event: the settle probe can start now rather
+        # than after the browser process also reports that loading stopped.
+        if self.committed:
+            self.loaded = True
 
     def _on_Page_frameStoppedLoading(self, params: dict[str, Any]) -> None:
         if params.get("frameId") != self.frame_id:
