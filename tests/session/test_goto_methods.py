@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -128,50 +126,6 @@ async def test_a_plain_goto_after_trace_is_not_intercepted(page: Page, site: str
     assert answer.body.startswith(b"GET ")
     with pytest.raises(CdpError, match="not enabled"):
         await page.cdp.send("Fetch.continueRequest", {"requestId": "nothing"})
-
-
-# --- the proxy hook -------------------------------------------------------------
-
-
-@pytest.fixture
-async def forward_proxy() -> AsyncIterator[tuple[str, list[bytes]]]:
-    """A real (tiny) HTTP forward proxy on 127.0.0.1; yields its URL and request lines."""
-    seen: list[bytes] = []
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        request_line, _, rest = head.partition(b"\r\n")
-        seen.append(request_line)
-        method, target, version = request_line.split(b" ")
-        authority = target.split(b"/")[2]
-        host, _, port = authority.partition(b":")
-        upstream_reader, upstream_writer = await asyncio.open_connection(host.decode(), int(port))
-        path = b"/" + target.split(b"/", 3)[3]
-        upstream_writer.write(b" ".join((method, path, version)) + b"\r\n" + rest)
-        await upstream_writer.drain()
-        while chunk := await upstream_reader.read(65536):
-            writer.write(chunk)
-            await writer.drain()
-            if b"\r\n\r\n" in chunk:  # the test pages are small: one read holds them
-                break
-        upstream_writer.close()
-        writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", seen
-    server.close()
-    await server.wait_closed()
-
-
-async def test_trace_goes_through_the_sessions_proxy(
-    page: Page, site: str, forward_proxy: tuple[str, list[bytes]]
-) -> None:
-    proxy_url, seen = forward_proxy
-    answer = await run_goto(page, site + "/goto/method", method="TRACE", proxy=proxy_url)
-    assert answer.body is not None
-    assert answer.body.startswith(b"TRACE ")
-    assert seen == [f"TRACE {site}/goto/method HTTP/1.1".encode()]
 
 
 @pytest.mark.parametrize("method", ["GET", "TRACE"])
