@@ -149,7 +149,7 @@ class Session:
         return EvaluatedReply(result=value)
 
     async def _screenshot(self, frame: ScreenshotFrame) -> ScreenshotReply:
-        image = await read.screenshot(
+        image = await read.screenshot_base64(
             self.page,
             full_page=frame.full_page,
             selector=frame.selector,
@@ -157,7 +157,7 @@ class Session:
             quality=frame.quality,
             timeout=self.config.timeout,
         )
-        return ScreenshotReply(screenshot=_b64(image))
+        return ScreenshotReply(screenshot=image)
 
     def _deadline(self, action: str) -> _Deadline:
         return _Deadline(action, self.config.timeout)
