@@ -21,7 +21,14 @@ from .explain import describe_value, explain
 from .open import OpenFrame, OpenReply
 from .replies import AnswerFrame, ErrorFrame
 
-__all__ = ["ServerFrame", "check_open_limits", "decode_action", "decode_open", "encode"]
+__all__ = [
+    "ServerFrame",
+    "check_open_limits",
+    "decode_action",
+    "decode_open",
+    "encode",
+    "encode_bytes",
+]
 
 ServerFrame = AnswerFrame | ErrorFrame | OpenReply
 """Anything :func:`encode` writes."""
@@ -72,7 +79,12 @@ def encode(frame: ServerFrame) -> str:
     A ``None`` ``id`` is left out (the ``exclude_if`` on the field does it inside
     pydantic-core); every other ``None`` is written as ``null``.
     """
-    return frame.__pydantic_serializer__.to_json(frame).decode()
+    return encode_bytes(frame).decode()
+
+
+def encode_bytes(frame: ServerFrame) -> bytes:
+    """The UTF-8 JSON of a server frame, as :func:`encode` writes it."""
+    return frame.__pydantic_serializer__.to_json(frame)
 
 
 def check_open_limits(
