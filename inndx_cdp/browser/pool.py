@@ -74,6 +74,7 @@ class BrowserPool:
         self._closing = False
         self.restarts = 0
         self._background: set[asyncio.Task[None]] = set()
+        self._measuring: set[Browser] = set()
 
     async def start(self) -> None:
         """Launch the eager kinds' browsers and fill their warm sets."""
@@ -164,28 +165,34 @@ class BrowserPool:
     def _maybe_retire(self, pool: _KindPool, browser: Browser) -> None:
         if browser not in pool.browsers:
             return
-        too_old = browser.sessions_served >= self.config.max_sessions_per_browser
-        # Reading a process tree's memory costs milliseconds: not on every lease.
-        too_big = (
-            not too_old
-            and browser.sessions_served % MEMORY_CHECK_EVERY == 0
-            and browser.process.memory_bytes() > self.config.max_browser_memory
-        )
-        if too_old or too_big:
-            log.info(
-                "retiring browser pid=%d (%s)",
-                browser.process.pid,
-                "sessions served" if too_old else "memory",
-            )
-            pool.browsers.remove(browser)
-            pool.retiring.add(browser)
-            warm = [page for page in pool.warm if page.browser is browser]
-            pool.warm = [page for page in pool.warm if page.browser is not browser]
-            for page in warm:
-                self._spawn(page.dispose())
-            if not browser.pages - set(warm):
-                pool.retiring.discard(browser)
-                self._spawn(browser.close())
+        if browser.sessions_served >= self.config.max_sessions_per_browser:
+            self._retire(pool, browser, "sessions served")
+        elif browser.sessions_served % MEMORY_CHECK_EVERY == 0 and browser not in self._measuring:
+            # Reading a process tree's memory costs milliseconds per process:
+            # not on every lease, and never on the event loop.
+            self._measuring.add(browser)
+            self._spawn(self._check_memory(pool, browser))
+
+    async def _check_memory(self, pool: _KindPool, browser: Browser) -> None:
+        try:
+            used = await asyncio.to_thread(browser.process.memory_bytes)
+        finally:
+            self._measuring.discard(browser)
+        if used > self.config.max_browser_memory and browser in pool.browsers:
+            self._retire(pool, browser, "memory")
+
+    def _retire(self, pool: _KindPool, browser: Browser, reason: str) -> None:
+        """Take no new sessions on ``browser``; close it once its last session ends."""
+        log.info("retiring browser pid=%d (%s)", browser.process.pid, reason)
+        pool.browsers.remove(browser)
+        pool.retiring.add(browser)
+        warm = [page for page in pool.warm if page.browser is browser]
+        pool.warm = [page for page in pool.warm if page.browser is not browser]
+        for page in warm:
+            self._spawn(page.dispose())
+        if not browser.pages - set(warm):
+            pool.retiring.discard(browser)
+            self._spawn(browser.close())
 
     def _schedule_refill(self, pool: _KindPool) -> None:
         if self._closing or (pool.refilling is not None and not pool.refilling.done()):
