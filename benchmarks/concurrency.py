@@ -7,8 +7,7 @@ latency is one loop (three round trips); errors are error frames, broken
 sockets and refused opens. Memory is the PSS of the server's browser process
 tree with the sessions open and idle on the page, minus the same with none
 open, per session; the marginal figure compares two levels, which leaves
-out what the browser grows by once (its first renderer for the site,
-caches). CPU is the server process's (and the browsers') CPU time
+out what the browser grows by once. CPU is the server process's (and the browsers') CPU time
 over the loop's wall time, in percent of one core.
 """
 

@@ -170,7 +170,6 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter, NullLocator, ScalarFormatter
 
     steps: dict[str, dict[str, dict[str, float]]] = result["steps"]
     references = result.get("references", {})
@@ -195,8 +194,29 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
     bars.grid(axis="y", which="both", alpha=0.3)
 
     levels = result["concurrency"]
-    sessions = [level["sessions"] for level in levels]
     throughput = figure.add_subplot(grid[1, 0])
+    latency = figure.add_subplot(grid[1, 1])
+    if levels:
+        _plot_levels(levels, throughput, latency)
+    else:
+        for axes in (throughput, latency):
+            axes.text(0.5, 0.5, "concurrency not measured in this run", ha="center")
+            axes.set_axis_off()
+    load = result["load_average"]["start"][0]
+    figure.suptitle(
+        f"inndx-cdp benchmark, {result['started']} (load average {load:.1f} "
+        f"on {result['machine']['cores']} cores)",
+        fontsize="medium",
+    )
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _plot_levels(levels: list[dict[str, Any]], throughput: Any, latency: Any) -> None:
+    """Loops per second and loop p95 against the number of sessions (log axes)."""
+    from matplotlib.ticker import NullFormatter, NullLocator, ScalarFormatter
+
+    sessions = [level["sessions"] for level in levels]
     throughput.plot(sessions, [lv["loops_per_second"] for lv in levels], marker="o")
     throughput.set_xscale("log")
     throughput.set_xticks(sessions, [str(n) for n in sessions])
@@ -205,7 +225,6 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
     throughput.set_ylabel("loops per second")
     throughput.set_title("Throughput (goto + evaluate + content)")
     throughput.grid(alpha=0.3)
-    latency = figure.add_subplot(grid[1, 1])
     latency.plot(sessions, [lv["p95_ms"] for lv in levels], marker="o", color="#d62728")
     latency.set_xscale("log")
     latency.set_yscale("log")
@@ -217,11 +236,3 @@ def write_plot(result: dict[str, Any], path: Path) -> None:
     latency.set_ylabel("loop p95 (ms, log scale)")
     latency.set_title("Latency p95 of one loop")
     latency.grid(alpha=0.3, which="both")
-    load = result["load_average"]["start"][0]
-    figure.suptitle(
-        f"inndx-cdp benchmark, {result['started']} (load average {load:.1f} "
-        f"on {result['machine']['cores']} cores)",
-        fontsize="medium",
-    )
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
