@@ -1,4 +1,4 @@
-"""The performance budget of the design, line by line, judged from one run's figures."""
+"""The performance budget, line by line, judged from one run's figures."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 One small but real document: a heading, a text field, a button whose click
 handler writes into the page, and a list, so content and screenshots have
-something to carry (about 5 KB of HTML).
+something to carry (about 4 KB of HTML).
 """
 
 from __future__ import annotations
