@@ -23,7 +23,6 @@ from inndx_cdp.browser.process import find_binary
 from .budget import judge
 from .concurrency import LevelResult, measure_concurrency
 from .drivers import Driver
-from .drivers.playwright_driver import PlaywrightDriver
 from .drivers.raw import RawDriver
 from .drivers.server import EchoProbe, ServerDriver
 from .extras import run_extras
@@ -118,12 +117,18 @@ def describe_machine(chromium: str) -> dict[str, Any]:
 
 
 def _make_drivers(config: RunConfig, server: ServerUnderTest) -> list[Driver]:
-    made: dict[str, Driver] = {
-        "server": ServerDriver(server.endpoints.ws),
-        "raw": RawDriver(config.binary),
-        "playwright": PlaywrightDriver(config.binary),
-    }
-    return [made[name] for name in config.drivers]
+    drivers: list[Driver] = []
+    for name in config.drivers:
+        if name == "server":
+            drivers.append(ServerDriver(server.endpoints.ws))
+        elif name == "raw":
+            drivers.append(RawDriver(config.binary))
+        else:
+            # Imported only when asked for: a run without Playwright needs no Playwright.
+            from .drivers.playwright_driver import PlaywrightDriver
+
+            drivers.append(PlaywrightDriver(config.binary))
+    return drivers
 
 
 def _summaries(samples: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, Summary]]:
