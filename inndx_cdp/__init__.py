@@ -9,7 +9,8 @@ Run it with ``inndx-cdp serve``, or mount it into an aiohttp application::
     inndx_cdp.setup(app)          # ws://HOST:PORT/v1/sessions/ws
     web.run_app(app, port=8022)
 
-Frame models for clients live in :mod:`inndx_cdp.protocol`.
+Frame models for clients live in :mod:`inndx_cdp.protocol`; a Python client
+in :mod:`inndx_cdp.client`.
 """
 
 from ._version import __version__
@@ -31,10 +32,11 @@ from .errors import (
     SessionExpired,
     TooManyRedirects,
 )
-from .server import POOL_KEY, STATE_KEY, ServerState, create_app, setup
+from .server import METRICS_KEY, POOL_KEY, STATE_KEY, ServerState, create_app, setup
 from .settings import Settings, TenantSettings
 
 __all__ = [
+    "METRICS_KEY",
     "POOL_KEY",
     "STATE_KEY",
     "ActionTimeout",

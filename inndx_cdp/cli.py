@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,7 +24,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8022)")
     serve.add_argument("--config", help="TOML configuration file")
-    serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    serve.add_argument(
+        "--log-level",
+        default=os.environ.get("INNDX_CDP_LOG_LEVEL", "INFO"),
+        help="DEBUG, INFO, WARNING or ERROR (default INFO, or INNDX_CDP_LOG_LEVEL)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=os.environ.get("INNDX_CDP_LOG_FORMAT", "text"),
+        help="text lines, or one JSON object a line (default text, or INNDX_CDP_LOG_FORMAT)",
+    )
     commands.add_parser("schema", help="print the JSON Schema of every frame")
     args = parser.parse_args(argv)
 
@@ -35,9 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write("\n")
         return 0
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from .server.logs import configure
+
+    configure(args.log_level, args.log_format)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     try:
         settings = Settings.load(args.config, **overrides)

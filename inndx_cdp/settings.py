@@ -21,7 +21,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .browser.egress import DEFAULT_DENIED_NETWORKS, EgressPolicy
+from .browser.flags import BrowserKind
+from .browser.proxies import parse_proxy
+
 __all__ = ["Settings", "TenantSettings"]
+
+
+def _standard_only() -> list[BrowserKind]:
+    return ["standard"]
 
 
 class TenantSettings(BaseModel):
@@ -36,8 +44,13 @@ class TenantSettings(BaseModel):
 class Settings(BaseSettings):
     """Every knob of the server, with the embedded defaults."""
 
+    # Errors never repeat the input: it may hold API keys or proxy passwords.
     model_config = SettingsConfigDict(
-        env_prefix="INNDX_CDP_", env_nested_delimiter="__", extra="forbid", validate_default=True
+        env_prefix="INNDX_CDP_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+        hide_input_in_errors=True,
     )
 
     host: str = "127.0.0.1"
@@ -48,8 +61,11 @@ class Settings(BaseSettings):
     chrome_binary: str | None = None
     browsers_per_kind: int = Field(default=1, ge=1)
     warm_pages: int = Field(default=4, ge=0)
+    # Kinds whose browsers and warm pages are ready at start; others on first use.
+    warm_kinds: list[BrowserKind] = Field(default_factory=_standard_only, min_length=1)
     max_sessions_per_browser: int = Field(default=500, ge=1)
     max_browser_memory_mb: int = Field(default=4096, ge=64)
+    memory_check_interval: float = Field(default=10.0, gt=0)
 
     max_timeout: float = Field(default=600.0, gt=0)
     max_redirects: int = Field(default=50, ge=0)
@@ -58,6 +74,7 @@ class Settings(BaseSettings):
     idle_timeout: float = Field(default=300.0, gt=0)
     max_lifetime: float = Field(default=3600.0, gt=0)
     max_frame_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_answer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_queued_frames: int = Field(default=64, ge=1)
     max_sessions: int = Field(default=200, ge=1)
     max_sessions_per_tenant: int = Field(default=200, ge=1)
@@ -67,11 +84,39 @@ class Settings(BaseSettings):
     allow_unlisted_tenants: bool = True
     proxies: dict[str, SecretStr] = Field(default_factory=dict)
 
+    @field_validator("proxies")
+    @classmethod
+    def _proxy_urls(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # Fail at startup, not at a session's open; the message names the id only.
+        for proxy_id, url in value.items():
+            parse_proxy(proxy_id, url.get_secret_value())
+        return value
+
+    allowed_origins: list[str] = Field(default_factory=list)
+    egress_deny: list[str] = Field(default_factory=lambda: list(DEFAULT_DENIED_NETWORKS))
+    max_page_memory_mb: int = Field(default=2048, ge=64)
+
     @field_validator("prefix")
     @classmethod
     def _prefix_shape(cls, value: str) -> str:
         value = "/" + value.strip("/") if value.strip("/") else ""
         return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origin_shape(cls, value: list[str]) -> list[str]:
+        return [origin.strip().rstrip("/").lower() for origin in value]
+
+    @field_validator("egress_deny")
+    @classmethod
+    def _networks_shape(cls, value: list[str]) -> list[str]:
+        EgressPolicy.parse(value)  # ValueError names the bad entry
+        return value
+
+    @property
+    def egress_policy(self) -> EgressPolicy:
+        """The parsed ``egress_deny`` networks."""
+        return EgressPolicy.parse(self.egress_deny)
 
     @classmethod
     def settings_customise_sources(

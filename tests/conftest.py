@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import psutil
 import pytest
@@ -78,10 +79,19 @@ async def browser() -> AsyncIterator[Browser]:
     await shared.close()
 
 
+@asynccontextmanager
+async def prepared_page(browser: Browser) -> AsyncIterator[Page]:
+    """A prepared page in a fresh context, disposed on the way out."""
+    fresh = await browser.new_page()
+    try:
+        await prepare_page(fresh)
+        yield fresh
+    finally:
+        await fresh.dispose()
+
+
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """A prepared page in a fresh context, disposed after the test."""
-    fresh = await browser.new_page()
-    await prepare_page(fresh)
-    yield fresh
-    await fresh.dispose()
+    async with prepared_page(browser) as fresh:
+        yield fresh

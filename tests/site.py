@@ -7,8 +7,11 @@ the feature they serve.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 routes = web.RouteTableDef()
 
@@ -229,7 +232,118 @@ async def ix_unicode(request: web.Request) -> web.Response:
     return html("<p id='text'>Grüße, 世界 — ünïcödé ✓</p>")
 
 
+# --- client and middleware pages ---------------------------------------------
+# What the site received is kept in REQUESTS, so a test can prove a request
+# never reached it (or which headers it carried). URLs carry a unique `token`.
+
+REQUESTS: list[dict[str, object]] = []
+
+
+def requests_for(token: str) -> list[dict[str, object]]:
+    """Every request the site received whose query carries ``token``."""
+    return [seen for seen in REQUESTS if seen["token"] == token]
+
+
+@web.middleware
+async def record_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/cm/"):
+        REQUESTS.append(
+            {
+                "path": request.path,
+                "token": request.query.get("token"),
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+            }
+        )
+        response = await handler(request)
+        if "via" in request.headers:
+            # Through a proxy: one request per connection, so a proxy that only
+            # looks at the first request of a connection sees (and logs) each.
+            response.force_close()
+        return response
+    return await handler(request)
+
+
+@routes.get("/cm/headers")
+async def cm_headers(request: web.Request) -> web.Response:
+    """The request headers as JSON (names in lower case)."""
+    return web.json_response({k.lower(): v for k, v in request.headers.items()})
+
+
+@routes.get("/cm/page")
+async def cm_page(request: web.Request) -> web.Response:
+    """A page with one of each subresource; `window.done` settles when the fetch did."""
+    token = request.query.get("token", "")
+    q = f"?token={token}"
+    return html(
+        f"""
+        <img id="img" src="/cm/pixel.gif{q}">
+        <p id="styled">styled</p>
+        <script src="/cm/script.js{q}"></script>
+        <script>
+        window.done = fetch('/cm/headers{q}&from=fetch')
+            .then(r => r.json()).then(j => (window.fetched = j), e => (window.fetched = String(e)));
+        </script>
+        """,
+        head=f"<link rel='stylesheet' href='/cm/style.css{q}'>",
+    )
+
+
+@routes.get("/cm/pixel.gif")
+async def cm_pixel(request: web.Request) -> web.Response:
+    return web.Response(body=_PIXEL, content_type="image/gif")
+
+
+@routes.get("/cm/script.js")
+async def cm_script(request: web.Request) -> web.Response:
+    return web.Response(text="window.scriptRan = true;", content_type="text/javascript")
+
+
+@routes.get("/cm/style.css")
+async def cm_style(request: web.Request) -> web.Response:
+    return web.Response(text="#styled { color: rgb(1, 2, 3); }", content_type="text/css")
+
+
+_INLINE = "<script>window.inlineRan = true; document.title = 'inline ran';</script>"
+
+
+@routes.get("/cm/csp")
+async def cm_csp(request: web.Request) -> web.Response:
+    """An inline script its own Content-Security-Policy forbids."""
+    response = html(_INLINE + "<p id='x'>csp</p>", title="csp")
+    response.headers["Content-Security-Policy"] = "script-src 'none'"
+    response.headers["X-Site"] = "kept"
+    response.set_cookie("first", "1", path="/")
+    response.set_cookie("second", "2", path="/")
+    if request.query.get("gzip"):
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+@routes.get("/cm/js")
+async def cm_js(request: web.Request) -> web.Response:
+    return html(
+        "<p id='p'>static</p><noscript><p id='ns'>no script</p></noscript>"
+        "<script>document.getElementById('p').textContent = 'script ran';</script>"
+    )
+
+
+# --- client library -------------------------------------------------------------
+
+
+@routes.get("/client/loop")
+async def client_loop(request: web.Request) -> web.Response:
+    """Redirects to itself, setting a cookie each hop, until ``n`` reaches ``stop`` (never
+    without one: a goto stops at max_redirects)."""
+    n = int(request.query.get("n", "0"))
+    stop = int(request.query.get("stop", "-1"))
+    if n == stop:
+        return html(f"<p>arrived after {n} hops</p>")
+    response = web.HTTPFound(f"/client/loop?n={n + 1}&stop={stop}")
+    response.set_cookie(f"hop{n}", "yes", max_age=3600, httponly=True, samesite="Lax")
+    raise response
+
+
 def make_app() -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[record_requests])
     app.add_routes(routes)
     return app

@@ -22,7 +22,7 @@ def test_all_is_unique_and_exists() -> None:
 
 def test_public_api_is_exactly_this() -> None:
     assert set(inndx_cdp.__all__) == {
-        "POOL_KEY", "STATE_KEY", "ServerState", "Settings", "TenantSettings",
+        "METRICS_KEY", "POOL_KEY", "STATE_KEY", "ServerState", "Settings", "TenantSettings",
         "create_app", "setup", "__version__",
         "InndxError", "BadFrame", "NoMatch", "ActionTimeout", "NotActionable",
         "FrameTooLarge", "ScriptError", "QueueFull", "TooManyRedirects",
@@ -36,7 +36,8 @@ def test_every_module_imports_alone() -> None:
     modules = [
         "inndx_cdp.errors", "inndx_cdp.protocol", "inndx_cdp.cdp.connection",
         "inndx_cdp.browser.pool", "inndx_cdp.session.session", "inndx_cdp.server",
-        "inndx_cdp.settings", "inndx_cdp.cli",
+        "inndx_cdp.settings", "inndx_cdp.cli", "inndx_cdp.client",
+        "inndx_cdp.server.metrics", "inndx_cdp.server.logs",
     ]  # fmt: skip
     for name in modules:
         result = subprocess.run(

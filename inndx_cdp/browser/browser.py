@@ -10,8 +10,11 @@ from typing import Any
 
 from ..cdp.connection import CdpConnection, CdpError, CdpSession
 from ..errors import BrowserGone, InndxError, LaunchError
+from .egress import EgressGuard
 from .flags import BrowserKind
+from .popups import PopupGuard
 from .process import BrowserProcess, find_binary
+from .watchdog import MemoryWatchdog
 
 __all__ = ["Browser", "Page"]
 
@@ -33,6 +36,8 @@ class Page:
     target_id: str
     cdp: CdpSession
     proxy_id: str | None = None
+    # The guard this page's traffic goes through, when an egress policy applies.
+    egress: EgressGuard | None = None
     state: dict[str, Any] = field(default_factory=dict)
     disposed: bool = False
 
@@ -42,6 +47,7 @@ class Page:
             return
         self.disposed = True
         self.browser.pages.discard(self)
+        self.browser.contexts.pop(self.context_id, None)
         if self.browser.connection.is_lost:
             return
         with contextlib.suppress(InndxError, CdpError, TimeoutError):
@@ -69,7 +75,12 @@ class Browser:
         self.product: str = version.get("product", "")
         self.user_agent: str = version.get("userAgent", "")
         self.pages: set[Page] = set()
-        self.sessions_served = 0
+        # Contexts made on this browser so far (the pool retires it after a number).
+        self.pages_opened = 0
+        # Each page is alone in its context: context id -> page.
+        self.contexts: dict[str, Page] = {}
+        self.popups = PopupGuard(connection.browser, self.contexts.get)
+        self.memory: MemoryWatchdog | None = None
         self._watch = asyncio.get_running_loop().create_task(self._watch_process())
 
     @classmethod
@@ -80,19 +91,37 @@ class Browser:
         binary: str | None = None,
         extra_flags: tuple[str, ...] = (),
         timeout: float = 30.0,
+        page_memory_limit: int | None = None,
     ) -> Browser:
-        """Start a browser and wait until it answers over the pipe."""
+        """Start a browser and wait until it answers over the pipe.
+
+        ``page_memory_limit`` (bytes) kills any renderer process that grows past it.
+        """
         path = find_binary(kind, binary)
         process = await BrowserProcess.start(path, kind, extra_flags=extra_flags)
+        connection: CdpConnection | None = None
         try:
             connection = await CdpConnection.over_pipe(process.read_fd, process.write_fd)
             version = await asyncio.wait_for(connection.browser.send("Browser.getVersion"), timeout)
-        except (InndxError, CdpError, TimeoutError, OSError) as exc:
+        except BaseException as exc:  # cancelled half-way too: the process must not outlive us
+            if connection is not None:
+                connection.close()
             await process.stop(grace=0.5)
+            if not isinstance(exc, InndxError | CdpError | TimeoutError | OSError):
+                raise
             tail = " | ".join(list(process.stderr_tail)[-5:]) or "no output"
             raise LaunchError(f"{path} did not start: {exc} (stderr: {tail})") from exc
         log.info("browser pid=%d ready: %s", process.pid, version.get("product"))
-        return cls(kind, process, connection, version)
+        browser = cls(kind, process, connection, version)
+        try:
+            await asyncio.wait_for(browser.popups.start(), timeout)
+        except (InndxError, CdpError, TimeoutError) as exc:
+            await browser.close()
+            raise LaunchError(f"{path} did not start: {exc}") from exc
+        if page_memory_limit is not None:
+            browser.memory = MemoryWatchdog(process, page_memory_limit)
+            browser.memory.start()
+        return browser
 
     @property
     def alive(self) -> bool:
@@ -113,8 +142,15 @@ class Browser:
                 params["proxyBypassList"] = proxy_bypass_list
         context_id = (await root.send("Target.createBrowserContext", params))["browserContextId"]
         try:
-            target = await root.send(
-                "Target.createTarget", {"url": "about:blank", "browserContextId": context_id}
+            target, _ = await asyncio.gather(
+                root.send(
+                    "Target.createTarget", {"url": "about:blank", "browserContextId": context_id}
+                ),
+                # Files a page downloads would land on the server's disk, shared by everyone.
+                root.send(
+                    "Browser.setDownloadBehavior",
+                    {"behavior": "deny", "browserContextId": context_id},
+                ),
             )
             attached = await root.send(
                 "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}
@@ -127,6 +163,7 @@ class Browser:
             self, context_id, target["targetId"], self.connection.session(attached["sessionId"])
         )
         self.pages.add(page)
+        self.contexts[context_id] = page
         return page
 
     async def _watch_process(self) -> None:
@@ -141,6 +178,8 @@ class Browser:
 
     async def close(self) -> None:
         """Close the pipe (Chromium exits on its own), then make sure the tree is gone."""
+        if self.memory is not None:
+            await self.memory.stop()
         self.connection.close()
         await self.process.stop()
         self._watch.cancel()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-__all__ = ["COMMON_FLAGS", "BrowserKind", "browser_flags"]
+__all__ = ["COMMON_FLAGS", "BrowserKind", "browser_environment", "browser_flags"]
 
 BrowserKind = Literal["standard", "chrome"]
 
@@ -24,16 +24,16 @@ COMMON_FLAGS: tuple[str, ...] = (
     "--disable-client-side-phishing-detection",
     "--disable-default-apps",
     "--disable-extensions",
-    # Crashpad double-forks out of our process group (so it outlives the
-    # browser) and writes dumps under ~/.config; nobody collects them here.
     "--disable-breakpad",
     "--disable-crash-reporter",
-    "--disable-crashpad-for-testing",
     "--metrics-recording-only",
     "--password-store=basic",
     "--use-mock-keychain",
     # QUIC would bypass proxies configured per context and the loopback test site.
     "--disable-quic",
+    # WebRTC sends UDP straight from the browser, past the context's proxy (the
+    # egress guard or an upstream proxy): no UDP unless a proxy carries it.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--disable-gpu",
     "--enable-unsafe-swiftshader",
     # Sessions are never in the foreground: timers and renderers must not be
@@ -60,11 +60,27 @@ COMMON_FLAGS: tuple[str, ...] = (
 )
 
 
+def browser_environment(user_data_dir: str) -> dict[str, str]:
+    """The browser's environment: files it writes outside the profile land inside it."""
+    return {
+        **os.environ,
+        "XDG_CONFIG_HOME": os.path.join(user_data_dir, "config"),
+        "XDG_CACHE_HOME": os.path.join(user_data_dir, "cache"),
+    }
+
+
 def browser_flags(
     kind: BrowserKind, user_data_dir: str, *, extra: tuple[str, ...] = ()
 ) -> list[str]:
     """The full argument list (without the executable) for one browser process."""
     flags = [*COMMON_FLAGS, "--headless", f"--user-data-dir={user_data_dir}"]
+    if kind == "standard":
+        # Crashpad double-forks out of our process group; the headless shell
+        # runs fine without it.
+        flags.append("--disable-crashpad-for-testing")
+    # Full Chromium cancels every navigation without crashpad (seen on 156),
+    # so it keeps it; it exits with the browser, and its database goes to the
+    # profile folder (see browser_environment).
     # The sandbox needs user namespaces that root inside a container rarely has;
     # as a normal user it stays on.
     if os.geteuid() == 0:

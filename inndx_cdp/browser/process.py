@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import psutil
 
 from ..errors import LaunchError
-from .flags import BrowserKind, browser_flags
+from .flags import BrowserKind, browser_environment, browser_flags
 
 __all__ = ["BrowserProcess", "find_binary"]
 
@@ -113,6 +113,7 @@ class BrowserProcess:
                 stderr=asyncio.subprocess.PIPE,
                 pass_fds=(3, 4),  # subprocess closes every other fd after in_child()
                 preexec_fn=in_child,
+                env=browser_environment(profile_dir),
                 start_new_session=True,
             )
         except OSError as exc:

@@ -94,6 +94,10 @@ class CdpSession:
             except Exception:  # a listener's bug must not kill the reader
                 log.exception("CDP listener for %s failed", method)
 
+    def end(self, error: InndxError) -> None:
+        """Fail this session's pending and future calls with ``error``, as if its target died."""
+        self._close(error)
+
     def _close(self, error: InndxError) -> None:
         if self.closed_error is not None:
             return

@@ -8,10 +8,11 @@ a usable one so the error frame can echo it.
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import from_json
+from pydantic_core import PydanticSerializationError, from_json
 
 from ..errors import BadFrame
 from .actions import ActionFrame
@@ -84,7 +85,27 @@ def encode(frame: ServerFrame) -> str:
 
 def encode_bytes(frame: ServerFrame) -> bytes:
     """The UTF-8 JSON of a server frame, as :func:`encode` writes it."""
-    return frame.__pydantic_serializer__.to_json(frame)
+    try:
+        return frame.__pydantic_serializer__.to_json(frame)
+    except PydanticSerializationError:
+        # A page can hand back strings with lone surrogates (a script's
+        # "\ud800"), which UTF-8 cannot carry: they become U+FFFD. Only this
+        # rare failure pays for the scrub; the common path serializes once.
+        scrubbed = type(frame).model_validate(_scrub(frame.model_dump()))
+        return scrubbed.__pydantic_serializer__.to_json(scrubbed)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
 
 
 def check_open_limits(

@@ -28,7 +28,7 @@ class Ticket:
 
 @dataclass
 class Admission:
-    """Tenant checks, credentials and concurrency limits, in that order."""
+    """Origin, tenant checks, credentials and concurrency limits, in that order."""
 
     settings: Settings
     draining: bool = False
@@ -42,6 +42,12 @@ class Admission:
         """A ticket, or the refusal to send instead of upgrading."""
         if self.draining:
             return refusal(503, "the server is shutting down; open the session elsewhere")
+        origin = request.headers.get("Origin")
+        if origin is not None and not self._origin_allowed(origin):
+            # A web page's WebSocket always carries its Origin; scripts send none.
+            return refusal(
+                403, "WebSocket upgrades from web pages are not allowed from this origin"
+            )
         tenant = request.headers.get("X-Tenant-Id")
         if tenant is None:
             return refusal(400, "missing X-Tenant-Id header")
@@ -76,6 +82,10 @@ class Admission:
             )
         self.open_by_tenant[tenant] += 1
         return Ticket(tenant)
+
+    def _origin_allowed(self, origin: str) -> bool:
+        allowed = self.settings.allowed_origins
+        return "*" in allowed or origin.strip().rstrip("/").lower() in allowed
 
     def leave(self, ticket: Ticket) -> None:
         self.open_by_tenant[ticket.tenant] -= 1

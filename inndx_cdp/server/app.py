@@ -16,14 +16,16 @@ from aiohttp import web
 
 from ..browser.browser import Page
 from ..browser.pool import BrowserPool, PoolConfig
-from ..errors import BadFrame
+from ..browser.proxies import ProxyRegistry
 from ..protocol import OpenFrame
+from ..session.middleware import configure_interception
 from ..session.setup import prepare_page
 from ..settings import Settings
 from .admission import Admission, Ticket
 from .handler import SocketSession
+from .metrics import Metrics, metrics_handler
 
-__all__ = ["POOL_KEY", "STATE_KEY", "ServerState", "create_app", "setup"]
+__all__ = ["METRICS_KEY", "POOL_KEY", "STATE_KEY", "ServerState", "create_app", "setup"]
 
 log = logging.getLogger("inndx_cdp.server")
 
@@ -35,25 +37,45 @@ class ServerState:
     settings: Settings
     pool: BrowserPool
     admission: Admission
+    proxies: ProxyRegistry = field(default_factory=ProxyRegistry)
     sockets: weakref.WeakSet[SocketSession] = field(default_factory=weakref.WeakSet)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def open_page(self, frame: OpenFrame) -> Page:
-        """Lease the page a validated open frame asks for."""
-        if frame.middleware:
-            raise BadFrame("field 'middleware': middleware is not supported by this server yet")
-        proxy_server = None
-        if frame.proxies:
-            unknown = [p for p in frame.proxies if p not in self.settings.proxies]
-            if unknown:
-                known = ", ".join(sorted(self.settings.proxies)) or "none configured"
-                raise BadFrame(f"field 'proxies': unknown proxy id {unknown[0]!r} (known: {known})")
-            raise BadFrame("field 'proxies': proxies are not supported by this server yet")
-        return await self.pool.lease(frame.client.kind, proxy_server=proxy_server)
+        """Lease the page a validated open frame asks for: its kind, proxy and middleware.
+
+        Give it back with :meth:`release_page`.
+        """
+        proxy = self.proxies.acquire(frame.proxies) if frame.proxies else None
+        try:
+            page = await self.pool.lease(
+                frame.client.kind, proxy_server=proxy.server if proxy else None
+            )
+        except BaseException:
+            if proxy is not None:
+                self.proxies.release(proxy.id)
+            raise
+        page.proxy_id = proxy.id if proxy else None
+        try:
+            await configure_interception(
+                page, frame.middleware, proxy_credentials=proxy.credentials if proxy else None
+            )
+        except BaseException:
+            await self.release_page(page)
+            raise
+        return page
+
+    async def release_page(self, page: Page) -> None:
+        """Dispose a page from :meth:`open_page` and stop counting it on its proxy."""
+        if page.proxy_id is not None and not page.disposed:
+            self.proxies.release(page.proxy_id)
+        await self.pool.release(page)
 
 
 STATE_KEY = web.AppKey("inndx_cdp_state", ServerState)
 POOL_KEY = web.AppKey("inndx_cdp_pool", BrowserPool)
+METRICS_KEY = web.AppKey("inndx_cdp_metrics", Metrics)
 
 
 def _pool_config(settings: Settings) -> PoolConfig:
@@ -63,6 +85,10 @@ def _pool_config(settings: Settings) -> PoolConfig:
         warm_pages=settings.warm_pages,
         max_sessions_per_browser=settings.max_sessions_per_browser,
         max_browser_memory=settings.max_browser_memory_mb * 1024 * 1024,
+        memory_check_interval=settings.memory_check_interval,
+        eager_kinds=tuple(dict.fromkeys(settings.warm_kinds)),
+        egress=settings.egress_policy,
+        max_page_memory=settings.max_page_memory_mb * 1024 * 1024,
     )
 
 
@@ -72,26 +98,38 @@ def setup(
     *,
     prefix: str | None = None,
     health: bool = True,
+    metrics: bool = True,
 ) -> ServerState:
     """Mount the Sessions endpoint into ``app`` (``{prefix}/sessions/ws``).
 
     Adds the pool's lifetime to ``app.cleanup_ctx`` and closes open sessions
-    gracefully in ``app.on_shutdown``. Returns the shared state, which is also
-    available as ``app[STATE_KEY]``.
+    gracefully in ``app.on_shutdown``. ``health`` adds ``/healthz`` and
+    ``/readyz``, ``metrics`` adds ``/metrics`` (Prometheus), at the root of
+    ``app``. Returns the shared state, which is also available as
+    ``app[STATE_KEY]``; ``app[POOL_KEY]`` is the browser pool and
+    ``app[METRICS_KEY]`` the metrics (with their own registry).
     """
     settings = settings or Settings()
     prefix = (
         settings.prefix if prefix is None else "/" + prefix.strip("/") if prefix.strip("/") else ""
     )
     state = ServerState(
-        settings, BrowserPool(_pool_config(settings), prepare_page), Admission(settings)
+        settings,
+        BrowserPool(_pool_config(settings), prepare_page),
+        Admission(settings),
+        ProxyRegistry.from_urls(
+            {proxy_id: url.get_secret_value() for proxy_id, url in settings.proxies.items()}
+        ),
     )
     app[STATE_KEY] = state
     app[POOL_KEY] = state.pool
+    app[METRICS_KEY] = state.metrics
+    state.metrics.bind(state)
 
     async def sessions_ws(request: web.Request) -> web.StreamResponse:
         admitted = state.admission.admit(request)
         if isinstance(admitted, web.Response):
+            state.metrics.refused(admitted.status)
             return admitted
         return await _serve_socket(request, state, admitted)
 
@@ -99,6 +137,8 @@ def setup(
     if health:
         app.router.add_get("/healthz", _healthz)
         app.router.add_get("/readyz", _readyz_for(state))
+    if metrics:
+        app.router.add_get("/metrics", metrics_handler(state.metrics))
 
     async def pool_lifetime(app: web.Application) -> AsyncIterator[None]:
         await state.pool.start()

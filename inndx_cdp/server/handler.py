@@ -29,6 +29,7 @@ from ..protocol import CloseFrame, OpenReply, check_open_limits, decode_action, 
 from ..protocol.codec import ServerFrame, encode_bytes
 from ..session.session import ActionFrame, Session, SessionConfig
 from ..session.setup import PageOptions, apply_options
+from .logs import bind_session
 from .replies import close_code, error_frame
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class SocketSession:
         self.queue: asyncio.Queue[ActionFrame] = asyncio.Queue(self.settings.max_queued_frames)
         self.worker: asyncio.Task[None] | None = None
         self.busy = False
+        # The frame being run, so that a fatal cutting it short carries its id.
+        self.current: ActionFrame | None = None
         self.idle = asyncio.Event()
         self.idle.set()
         self.draining = False
@@ -64,7 +67,9 @@ class SocketSession:
     async def run(self) -> None:
         """Handshake, then read frames until the socket or the session ends."""
         try:
-            if await self._handshake():
+            if self.state.admission.draining:  # upgraded just as the drain began
+                await self.finish(Draining("the server is shutting down"))
+            elif await self._handshake():
                 self.worker = asyncio.get_running_loop().create_task(self._work())
                 await self._read()
         except Exception as exc:  # never let a bug take the server down or leak a traceback
@@ -97,7 +102,11 @@ class SocketSession:
         except Exception as exc:
             await self.finish(exc)
             return False
+        if self.ended:  # drained or gone while the page was being leased
+            await self.state.release_page(page)
+            return False
         session_id = str(uuid.uuid4())
+        bind_session(session_id, self.tenant)
         self.session = Session(
             session_id,
             page,
@@ -167,13 +176,21 @@ class SocketSession:
                 return
 
     async def _work(self) -> None:
+        try:
+            await self._run_frames()
+        except Exception as exc:  # a bug here must end the session, not leave it hanging
+            await self.finish(exc)
+
+    async def _run_frames(self) -> None:
         assert self.session is not None
         while not self.draining:
             frame = await self.queue.get()
             self.busy = True
+            self.current = frame
             self.idle.clear()
             try:
-                reply = await self.session.perform(frame)
+                with self.state.metrics.action(frame.action):
+                    reply = await self.session.perform(frame)
             except InndxError as exc:
                 if exc.fatal:
                     await self.finish(exc, frame.id)
@@ -192,14 +209,20 @@ class SocketSession:
                     return
             finally:
                 self.busy = False
+                self.current = None
                 self.idle.set()
                 self._touch()
 
     async def finish(self, error: BaseException, frame_id: str | int | None = None) -> None:
-        """Send the one fatal frame and close the socket (idempotent)."""
+        """Send the one fatal frame and close the socket (idempotent).
+
+        A fatal that cuts an action short carries that action's ``id``.
+        """
         if self.ended:
             return
         self.ended = True
+        if frame_id is None and self.current is not None:
+            frame_id = self.current.id
         if not isinstance(error, InndxError) or not error.fatal:
             # During the handshake every error ends the session.
             frame = error_frame(error, frame_id)
@@ -231,22 +254,41 @@ class SocketSession:
         for timer in (self._idle, self._lifetime):
             if timer is not None:
                 timer.cancel()
+        # aiohttp may cancel this handler once the client is gone; giving the
+        # page back must finish all the same, so it runs as its own task.
+        releasing = asyncio.get_running_loop().create_task(self._release())
+        self.state.background.add(releasing)
+        releasing.add_done_callback(self.state.background.discard)
+        await asyncio.shield(releasing)
+
+    async def _release(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
-            with contextlib.suppress(BaseException):
-                await self.worker
+            await asyncio.wait([self.worker])
         if self.session is not None:
             self.session.close()
-            await self.state.pool.release(self.session.page)
+            await self.state.release_page(self.session.page)
             log.info("session %s closed", self.session.id)
 
     # -- helpers ----------------------------------------------------------------
 
     async def _send(self, frame: ServerFrame) -> None:
-        if not self.ws.closed:
-            # The serializer's UTF-8 bytes go out as they are: no str round
-            # trip copying a large screenshot or content twice more.
-            await self.ws.send_frame(encode_bytes(frame), WSMsgType.TEXT)
+        if self.ws.closed:
+            return
+        # The serializer's UTF-8 bytes go out as they are: no str round trip
+        # copying a large screenshot or content twice more, and their length
+        # is the size a client's limit sees.
+        data = encode_bytes(frame)
+        limit = self.settings.max_answer_bytes
+        if len(data) > limit:
+            # A client would drop the socket on a frame past its own limit;
+            # an error it can act on is better, and the session goes on.
+            what = getattr(frame, "action", None) or "answer"
+            error = FrameTooLarge(
+                f"the {what} answer is {len(data)} bytes, over this server's limit of {limit} bytes"
+            )
+            data = encode_bytes(error_frame(error, getattr(frame, "id", None)))
+        await self.ws.send_frame(data, WSMsgType.TEXT)
 
     def _touch(self) -> None:
         # Runs twice per frame, so it only notes the time: cancelling and

@@ -13,6 +13,9 @@ __all__ = ["close_code", "error_frame", "refusal"]
 
 log = logging.getLogger("inndx_cdp.server")
 
+# A page can throw a string of any size; an error message stays a line or two.
+MAX_MESSAGE = 2000
+
 
 def error_frame(error: BaseException, frame_id: str | int | None = None) -> ErrorFrame:
     """The frame for ``error``; anything that is not an :class:`InndxError` is a 500.
@@ -24,9 +27,12 @@ def error_frame(error: BaseException, frame_id: str | int | None = None) -> Erro
         log.error("internal error", exc_info=error)
         error = InternalError("internal error")
     frame_id = error.frame_id if error.frame_id is not None else frame_id
+    message = error.message
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
     return ErrorFrame(
         type="fatal" if error.fatal else "error",
-        message=error.message,
+        message=message,
         code=error.code,
         id=frame_id,
     )

@@ -10,7 +10,8 @@ after the first commit is a client-side redirect (script, meta refresh,
 ``Refresh`` header).
 
 Non-GET methods and extra headers need the navigation request rewritten, so
-only then is ``Fetch`` interception switched on, for main-frame documents only.
+only then does the goto add a rule to the page's interception, for documents
+only (after the session's middleware, so the goto's own headers win).
 """
 
 from __future__ import annotations
@@ -21,14 +22,25 @@ import contextlib
 import datetime as dt
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..browser.browser import Page
 from ..cdp.connection import CdpError, CdpSession, EventQueue
-from ..errors import ActionTimeout, BadFrame, InndxError, NavigationFailed, TooManyRedirects
+from ..errors import (
+    ActionTimeout,
+    BadFrame,
+    FrameTooLarge,
+    InndxError,
+    NavigationFailed,
+    TooManyRedirects,
+)
+from .egress import explain_network_error
 from .http import check_goto_url, cookie_to_cdp, header_lines, parse_set_cookie, redirect_type
+from .interception import Interception, PausedRequest, Rule
+from .setup import NETWORK_BUFFER
 from .useragent import resolve_user_agent
 
 __all__ = ["GotoRequest", "GotoResult", "goto"]
@@ -176,14 +188,18 @@ async def goto(
         await _stop(page.cdp)
         raise ActionTimeout(f"goto did not finish within {timeout:g}s") from None
     finally:
-        if page.state.pop("fetch_enabled", False):
+        if _needs_interception(request):
             with contextlib.suppress(InndxError, CdpError):
-                await page.cdp.send("Fetch.disable")
+                await Interception.of(page).sync()  # the goto's rule is gone: maybe disable
 
 
 async def _stop(cdp: CdpSession) -> None:
-    with contextlib.suppress(InndxError, CdpError):
-        await asyncio.wait_for(cdp.send("Page.stopLoading"), 2)
+    with contextlib.suppress(InndxError, CdpError, TimeoutError):
+        # A page stuck in its own script never gets to stop loading: end the script too.
+        await asyncio.wait_for(
+            asyncio.gather(cdp.send("Runtime.terminateExecution"), cdp.send("Page.stopLoading")),
+            2,
+        )
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float:
@@ -225,18 +241,6 @@ async def _prepare(page: Page, request: GotoRequest) -> None:
                 {"cookies": [cookie_to_cdp(c, request.url) for c in request.cookies]},
             )
         )
-    if _needs_interception(request) and not page.state.get("fetch_enabled"):
-        page.state["fetch_enabled"] = True
-        calls.append(
-            cdp.send(
-                "Fetch.enable",
-                {
-                    "patterns": [
-                        {"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}
-                    ]
-                },
-            )
-        )
     try:
         await asyncio.gather(*calls)
     except CdpError as exc:
@@ -247,6 +251,22 @@ async def _prepare(page: Page, request: GotoRequest) -> None:
 
 def _needs_interception(request: GotoRequest) -> bool:
     return request.method != "GET" or bool(request.headers) or request.body is not None
+
+
+async def _intercept(page: Page, request: GotoRequest, recorder: _Recorder) -> Callable[[], None]:
+    """Rewrite the navigation request through the page's interception, when it needs it."""
+    if not _needs_interception(request):
+        return lambda: None
+    manager = Interception.of(page)
+    remove = manager.add(
+        Rule("Request", ({"urlPattern": "*", "resourceType": "Document"},), recorder.rewrite)
+    )
+    try:
+        await manager.sync()
+    except BaseException:
+        remove()
+        raise
+    return remove
 
 
 class _Recorder:
@@ -381,28 +401,18 @@ class _Recorder:
         ):
             self.pending_client = params.get("url")
 
-    def on_paused(self, params: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(self._continue(params))
-        task.add_done_callback(_log_failure)
-
-    async def _continue(self, params: dict[str, Any]) -> None:
+    def rewrite(self, paused: PausedRequest) -> None:
         """Rewrite the navigation request (method, body, headers); let all else pass."""
-        continue_params: dict[str, Any] = {"requestId": params["requestId"]}
-        is_ours = (
-            params.get("frameId") == self.frame_id and params.get("resourceType") == "Document"
-        )
-        if is_ours and self.request.headers:
-            continue_params["headers"] = _merge_headers(
-                params["request"].get("headers", {}), self.request.headers
-            )
-        if is_ours and self.first_paused and params.get("redirectedRequestId") is None:
+        if paused.frame_id != self.frame_id or paused.resource_type != "Document":
+            return
+        if self.request.headers:
+            paused.merge_headers(self.request.headers)
+        if self.first_paused and paused.params.get("redirectedRequestId") is None:
             self.first_paused = False
             if self.request.method != "GET":
-                continue_params["method"] = self.request.method
+                paused.method = self.request.method
             if self.request.body is not None:
-                continue_params["postData"] = base64.b64encode(self.request.body).decode()
-        with contextlib.suppress(InndxError, CdpError):
-            await self.cdp.send("Fetch.continueRequest", continue_params)
+                paused.post_data = self.request.body
 
     async def _read_body(self, request_id: str) -> tuple[bytes | None, str | None]:
         try:
@@ -431,7 +441,15 @@ class _Recorder:
             and self.request.method != "HEAD"
             and status not in NO_BODY_STATUSES
         ):
-            body, _problem = await self.body_task
+            body, problem = await self.body_task
+            if body is None and problem is not None and "evicted" in problem:
+                # Past the browser's per-resource buffer the body is dropped:
+                # say so, rather than answer as if there were none.
+                kept = NETWORK_BUFFER["maxResourceBufferSize"] // 2**20
+                raise FrameTooLarge(
+                    f"the response body of {response['url']} is too large to return "
+                    f"(over the {kept} MiB the browser keeps of one response)"
+                )
         mime = response.get("mimeType") or None
         return GotoResult(
             url=self.document_url or response["url"],
@@ -466,21 +484,6 @@ class _Recorder:
         return cookies
 
 
-def _merge_headers(original: dict[str, str], extra: list[tuple[str, str]]) -> list[dict[str, str]]:
-    # The override replaces the whole header set; a Cookie header here would
-    # overwrite the cookie jar (Chromium 145+), so it is never forwarded.
-    wanted = {name.lower() for name, _ in extra}
-    merged = [
-        {"name": name, "value": value}
-        for name, value in original.items()
-        if name.lower() not in wanted and name.lower() != "cookie"
-    ]
-    merged.extend(
-        {"name": name, "value": value} for name, value in extra if name.lower() != "cookie"
-    )
-    return merged
-
-
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("request interception failed: %s", task.exception())
@@ -496,7 +499,7 @@ async def _navigate_once(page: Page, request: GotoRequest, max_redirects: int) -
         return await _blank(page)
     # Interception runs straight from the reader: Page.navigate does not answer
     # while its request is paused, so waiting on the queue would deadlock.
-    stop_intercepting = cdp.on("Fetch.requestPaused", recorder.on_paused)
+    stop_intercepting = await _intercept(page, request, recorder)
     with cdp.listen(*EVENTS) as events:
         try:
             try:
@@ -539,7 +542,7 @@ async def _follow(recorder: _Recorder, events: EventQueue) -> None:
         if recorder.done and not probing:
             settle_token += 1
             probing = True
-            _settle(recorder.cdp, events, settle_token)
+            _settle(recorder.page, events, settle_token)
         method, params = await events.get()
         if method == "inndx.settled":
             probing = False
@@ -549,18 +552,26 @@ async def _follow(recorder: _Recorder, events: EventQueue) -> None:
         recorder.handle(method, params)
 
 
-def _settle(cdp: CdpSession, events: EventQueue, token: int) -> None:
+def _settle(page: Page, events: EventQueue, token: int) -> None:
     """Let the page run its due tasks, then post ``inndx.settled`` into the queue."""
+    # With JavaScript off the page runs no timers: the probe would never end,
+    # and no script can redirect anyway.
+    scripts_run = getattr(page.state.get("options"), "javascript", True)
 
     async def probe() -> None:
-        with contextlib.suppress(InndxError, CdpError):
-            await cdp.send("Runtime.evaluate", {"expression": SETTLE_PROBE, "awaitPromise": True})
+        if scripts_run:
+            with contextlib.suppress(InndxError, CdpError):
+                await page.cdp.send(
+                    "Runtime.evaluate", {"expression": SETTLE_PROBE, "awaitPromise": True}
+                )
         events.put("inndx.settled", {"token": token})
 
     asyncio.get_running_loop().create_task(probe()).add_done_callback(_log_failure)
 
 
 def _raise_network(error: str, recorder: _Recorder) -> None:
+    failed = recorder.redirects[-1]["location"] if recorder.redirects else recorder.request.url
+    error = explain_network_error(recorder.page, error, failed)
     if error in RETRY_ERRORS:
         raise _Retry(error)
     raise NavigationFailed(f"{error} at {recorder.request.url}")

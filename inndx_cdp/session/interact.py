@@ -19,7 +19,7 @@ from typing import Any, Literal
 from ..browser.browser import Page
 from ..cdp.connection import CdpError, CdpSession
 from ..errors import ActionTimeout, BadFrame, NoMatch, NotActionable
-from .scripts import call_helper, javascript_enabled, protocol_error, stop_scripts
+from .scripts import call_helper, is_stale, javascript_enabled, protocol_error, stop_scripts
 
 __all__ = ["click", "fill", "wait_for_element"]
 
@@ -67,7 +67,10 @@ async def wait_for_element(
             await stop_scripts(page)
             raise ActionTimeout(f"the page did not respond within {timeout:g}s") from None
         except CdpError as exc:
-            raise protocol_error(exc, NotActionable, "the element check failed") from exc
+            if not is_stale(exc):
+                raise protocol_error(exc, NotActionable, "the element check failed") from exc
+            # The page keeps replacing its document: look again after a pause.
+            answer = {"state": "navigating", "reason": "the page kept navigating"}
         state = answer["state"]
         if state == "ok":
             return answer

@@ -75,7 +75,10 @@ async def _install(page: Page) -> str:
         "Runtime.evaluate",
         {"expression": source("helpers.js"), "objectGroup": _GROUP, "silent": True},
     )
-    handle: str = reply["result"]["objectId"]
+    handle = reply.get("result", {}).get("objectId")
+    if "exceptionDetails" in reply or not isinstance(handle, str):
+        # Only a page that replaced JavaScript built-ins gets here.
+        raise ScriptError(f"the page broke the element helpers: {exception_text(reply)}")
     page.state[_HANDLE] = handle
     return handle
 
@@ -116,7 +119,7 @@ async def call_helper(page: Page, method: str, *args: Any) -> Any:
 
 def exception_text(reply: dict[str, Any]) -> str:
     """The message of the exception in a ``Runtime`` reply, e.g. ``"Error: boom"``."""
-    details = reply["exceptionDetails"]
+    details = reply.get("exceptionDetails") or {}
     exception = details.get("exception") or {}
     description = exception.get("description")
     if description and exception.get("type") == "object":

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..browser.browser import Page
 from ..cdp.connection import CdpError
-from ..errors import ActionTimeout, BrowserGone, InndxError, InternalError
+from ..errors import ActionTimeout, BrowserGone, InndxError, InternalError, NavigationFailed
 from ..protocol import (
     ClickedReply,
     ClickFrame,
@@ -71,7 +71,7 @@ class Session:
         self.ended: asyncio.Future[InndxError] = loop.create_future()
         self._stop_watching = page.cdp.on("inndx.closed", self._on_page_closed)
         self._handlers: dict[str, Callable[[Any], Awaitable[Reply]]] = {
-            "goto": self._goto,
+            "goto": self._goto_named_proxy,
             "click": self._click,
             "fill": self._fill,
             "content": self._content,
@@ -130,6 +130,24 @@ class Session:
                 "content_type": result.content_type,
             }
         )
+
+    async def _goto_named_proxy(self, frame: GotoFrame) -> GotoReply:
+        """goto, with a failure of the session's proxy said to be one."""
+        proxy = self.page.proxy_id
+        try:
+            reply = await self._goto(frame)
+        except NavigationFailed as exc:
+            if proxy is None:
+                raise
+            raise NavigationFailed(f"{exc.message} (through proxy {proxy!r})") from None
+        if reply.status_code == 407 and proxy is not None:
+            # The proxy refused the credentials, or wanted some and got none:
+            # its own 407 page is not an answer from the site.
+            raise NavigationFailed(
+                f"proxy {proxy!r} refused the session: 407 Proxy Authentication Required "
+                f"at {frame.url} (check the proxy's user name and password)"
+            )
+        return reply
 
     async def _click(self, frame: ClickFrame) -> ClickedReply:
         await interact.click(self.page, frame.selector, timeout=self.config.timeout)

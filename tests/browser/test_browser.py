@@ -65,3 +65,21 @@ async def test_killed_browser_fails_pending_calls_and_leaves_nothing() -> None:
 async def test_missing_binary_says_how_to_install() -> None:
     with pytest.raises(LaunchError, match=r"chromium/install\.sh"):
         await Browser.launch("standard", binary="/nonexistent/chromium-headless-shell")
+
+
+async def test_full_chromium_navigates_and_leaves_nothing(site: str) -> None:
+    """The ``chrome`` kind loads pages (it cancels them all without crashpad) and cleans up."""
+    full = await Browser.launch("chrome")
+    profile = full.process.profile_dir
+    try:
+        page = await full.new_page()
+        for url in (site + "/", "data:text/html,<p>inline</p>"):
+            answer = await page.cdp.send("Page.navigate", {"url": url})
+            assert "errorText" not in answer, (url, answer)
+        tree = full.process.tree()
+        assert len(tree) > 1
+    finally:
+        await full.close()
+    _, alive = psutil.wait_procs(tree, timeout=5)
+    assert all(p.status() == psutil.STATUS_ZOMBIE for p in alive if p.is_running())
+    assert not os.path.exists(profile)

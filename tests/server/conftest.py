@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from inndx_cdp.browser.pool import BrowserPool
-from inndx_cdp.server import POOL_KEY, create_app
+from inndx_cdp.server import POOL_KEY, STATE_KEY, ServerState, create_app
 from inndx_cdp.settings import Settings
 
 
 @dataclass
 class Served:
-    """A running server: its Sessions URL and its browser pool."""
+    """A running server: its Sessions URL, its browser pool, its app and shared state."""
 
     url: str
     pool: BrowserPool
+    app: web.Application
+    state: ServerState
+
+    @property
+    def http(self) -> str:
+        """The server's base HTTP URL, e.g. ``http://127.0.0.1:40123``."""
+        return self.url.replace("ws://", "http://").split("/v1/", 1)[0]
 
     async def contexts(self) -> int:
         """Browser contexts alive in all the pool's browsers."""
@@ -41,7 +52,9 @@ async def running_server(**overrides: Any) -> AsyncIterator[Served]:
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:
-        yield Served(f"ws://127.0.0.1:{server.port}/v1/sessions/ws", app[POOL_KEY])
+        yield Served(
+            f"ws://127.0.0.1:{server.port}/v1/sessions/ws", app[POOL_KEY], app, app[STATE_KEY]
+        )
     finally:
         await server.close()
 
@@ -104,3 +117,44 @@ async def connect(
         assert "session_id" in reply, reply
         client.session_id = reply["session_id"]
         yield client
+
+
+async def open_refused(
+    url: str, open_frame: dict[str, Any], *, tenant: str = "acme"
+) -> tuple[dict[str, Any], int | None]:
+    """Send an open frame the server must refuse: its fatal frame and the close code."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers={"X-Tenant-Id": tenant}) as ws,
+    ):
+        client = Client(ws)
+        reply = await client.call(open_frame)
+        return reply, await client.closed()
+
+
+async def wait_until(condition: Callable[[], object], timeout: float = 15) -> None:
+    """Poll ``condition`` (a function, possibly async) until it is true, or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def refusal(url: str, tenant: str | None = "acme", **headers: str) -> tuple[int, Any, Any]:
+    """Try to open a socket that must be refused: (status, headers, JSON body)."""
+    sent = {"X-Tenant-Id": tenant} if tenant is not None else {}
+    sent.update(headers)
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await http.ws_connect(url, headers=sent)
+        assert info.value.headers is not None
+        # The same request without the upgrade shows the body of the refusal.
+        async with http.get(url.replace("ws://", "http://"), headers=sent) as response:
+            assert response.status == info.value.status
+            body = await response.json()
+        return info.value.status, info.value.headers, body

@@ -5,19 +5,31 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from inndx_cdp.browser.browser import Page
+from inndx_cdp.browser.browser import Browser, Page
 from inndx_cdp.errors import ActionTimeout, ScriptError
 from inndx_cdp.session.evaluate import evaluate
+from inndx_cdp.session.setup import prepare_page
 
 
 async def open_page(page: Page, url: str) -> None:
     with page.cdp.listen("Page.loadEventFired") as events:
         await page.cdp.send("Page.navigate", {"url": url})
         await asyncio.wait_for(events.next("Page.loadEventFired"), 10)
+
+
+@pytest.fixture(scope="module")
+async def index_page(browser: Browser, site: str) -> AsyncIterator[Page]:
+    """One page on the site's index for the side-effect free cases below."""
+    shared = await browser.new_page()
+    await prepare_page(shared)
+    await open_page(shared, site + "/")
+    yield shared
+    await shared.dispose()
 
 
 @pytest.mark.parametrize(
@@ -45,10 +57,9 @@ async def open_page(page: Page, url: str) -> None:
     ],
 )
 async def test_values_become_what_json_makes_of_them(
-    page: Page, site: str, script: str, expected: Any
+    index_page: Page, script: str, expected: Any
 ) -> None:
-    await open_page(page, site + "/")
-    result = await evaluate(page, script, timeout=5)
+    result = await evaluate(index_page, script, timeout=5)
     assert result == expected
     assert type(result) is type(expected)
 
@@ -70,11 +81,8 @@ async def test_values_become_what_json_makes_of_them(
         "() => Promise.resolve(document.title) // a comment at the end",
     ],
 )
-async def test_functions_are_called_and_promises_awaited(
-    page: Page, site: str, script: str
-) -> None:
-    await open_page(page, site + "/")
-    assert await evaluate(page, script, timeout=5) == "index"
+async def test_functions_are_called_and_promises_awaited(index_page: Page, script: str) -> None:
+    assert await evaluate(index_page, script, timeout=5) == "index"
 
 
 async def test_a_script_runs_exactly_once(page: Page, site: str) -> None:
@@ -112,11 +120,10 @@ async def test_statements_can_run_twice_with_their_declarations(page: Page, site
     ],
 )
 async def test_a_thrown_exception_is_422_with_its_message(
-    page: Page, site: str, script: str, message: str
+    index_page: Page, script: str, message: str
 ) -> None:
-    await open_page(page, site + "/")
     with pytest.raises(ScriptError) as caught:
-        await evaluate(page, script, timeout=5)
+        await evaluate(index_page, script, timeout=5)
     assert caught.value.code == 422
     assert caught.value.message.startswith(message)
 

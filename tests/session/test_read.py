@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,24 @@ from inndx_cdp.errors import ActionTimeout, BadFrame, NoMatch, NotActionable
 from inndx_cdp.session.read import content, screenshot
 from inndx_cdp.session.setup import prepare_page
 
+from ..conftest import prepared_page
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """One page for the whole module (each costs a renderer process); every test
+    starts by opening its own URL, which gives it a fresh document."""
+    async with prepared_page(browser) as shared:
+        yield shared
+
+
+@pytest.fixture
+async def fresh_page(browser: Browser) -> AsyncIterator[Page]:
+    """A page of its own, for a test that changes more than the document."""
+    async with prepared_page(browser) as own:
+        yield own
 
 
 async def open_page(page: Page, url: str) -> None:
@@ -71,13 +89,13 @@ async def test_content_without_a_doctype(page: Page) -> None:
 
 
 async def test_content_of_a_stuck_page_times_out_and_the_page_recovers(
-    page: Page, site: str
+    fresh_page: Page, site: str
 ) -> None:
-    await open_page(page, site + "/")
-    await js(page, "setTimeout(() => { while (true) {} }, 0)")
+    await open_page(fresh_page, site + "/")
+    await js(fresh_page, "setTimeout(() => { while (true) {} }, 0)")
     with pytest.raises(ActionTimeout):
-        await content(page, timeout=0.5)
-    assert (await content(page, timeout=5)).startswith(b"<!DOCTYPE html>")
+        await content(fresh_page, timeout=0.5)
+    assert (await content(fresh_page, timeout=5)).startswith(b"<!DOCTYPE html>")
 
 
 # --- screenshot --------------------------------------------------------------
@@ -188,14 +206,16 @@ async def test_a_window_without_area_gives_none_at_once(browser: Browser) -> Non
         await own.dispose()
 
 
-async def test_a_refused_capture_gives_none(page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_send = page.cdp.send
+async def test_a_refused_capture_gives_none(
+    fresh_page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_send = fresh_page.cdp.send
 
     async def send(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         if method == "Page.captureScreenshot":
             raise CdpError(method, -32000, "Unable to capture screenshot")
         return await real_send(method, params)
 
-    monkeypatch.setattr(page.cdp, "send", send)
-    assert await screenshot(page, timeout=5) is None
-    assert await screenshot(page, full_page=True, timeout=5) is None
+    monkeypatch.setattr(fresh_page.cdp, "send", send)
+    assert await screenshot(fresh_page, timeout=5) is None
+    assert await screenshot(fresh_page, full_page=True, timeout=5) is None

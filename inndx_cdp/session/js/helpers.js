@@ -254,6 +254,9 @@
      * to press, for shot the element's box in document coordinates; for fill
      * a select or value-typed input is filled right away (kind "done") and a
      * text field is focused with its contents selected (kind "type").
+     * `settle` asks a click to check that the element holds still for a
+     * frame; it is false when the page's JavaScript is switched off, since no
+     * frame or timer callback would ever run then.
      */
     async check(selector, action, value, settle) {
       const found = find(selector);
