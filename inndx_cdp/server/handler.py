@@ -191,6 +191,9 @@ class SocketSession:
             try:
                 with self.state.metrics.action(frame.action):
                     reply = await self.session.perform(frame)
+                    # Sent before the metrics are recorded: the client's
+                    # answer does not wait for the bookkeeping.
+                    await self._send(reply)
             except InndxError as exc:
                 if exc.fatal:
                     await self.finish(exc, frame.id)
@@ -200,9 +203,6 @@ class SocketSession:
                 await self.finish(exc, frame.id)
                 return
             else:
-                if frame.id is not None:
-                    reply = reply.model_copy(update={"id": frame.id})
-                await self._send(reply)
                 if isinstance(frame, CloseFrame):
                     self.ended = True
                     await self.ws.close(code=WSCloseCode.OK)
