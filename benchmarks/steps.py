@@ -48,8 +48,8 @@ REFERENCES = {
         "awaitPromise), sent raw: the page-side part of its cost"
     ),
     SERVER_GOTO: (
-        "what the server's goto waits for, done raw: the response body, the frame's "
-        "stopped-loading event after load, then one page task turn (the settle window)"
+        "what the server's goto waits for, done raw: the response body and the load "
+        "event, then one page task turn (the settle window)"
     ),
 }
 """Reference rows, measured alongside the steps, and what each one is."""
@@ -308,22 +308,22 @@ async def _references(
 
 
 async def _goto_like_the_server(tab: RawTab, url: str) -> None:
-    """Page.navigate, then the body, the main frame's stopped-loading and the settle turn."""
+    """Page.navigate, then the body, the load event and the settle turn."""
     cdp = tab.cdp
-    with cdp.listen("Network.loadingFinished", "Page.frameStoppedLoading") as events:
+    with cdp.listen("Network.loadingFinished", "Page.loadEventFired") as events:
         answer = await cdp.send("Page.navigate", {"url": url})
         loader = answer["loaderId"]
         body: asyncio.Future[dict[str, Any]] | None = None
-        stopped = False
-        while body is None or not stopped:
+        loaded = False
+        while body is None or not loaded:
             name, params = await events.get()
             if name == "Network.loadingFinished" and params["requestId"] == loader:
                 # As the server does: asked for at once, read while the page loads.
                 body = asyncio.ensure_future(
                     cdp.send("Network.getResponseBody", {"requestId": loader})
                 )
-            elif name == "Page.frameStoppedLoading":
-                stopped = True
+            elif name == "Page.loadEventFired":
+                loaded = True
     await cdp.send("Runtime.evaluate", {"expression": SETTLE_PROBE, "awaitPromise": True})
     if b"Benchmark page" not in (await body)["body"].encode():
         raise DriverError("the raw goto read a different body")
