@@ -39,6 +39,8 @@ OPEN_FRAME = "open: open frame"
 ECHO = "echo"
 SERVER_CALL = "evaluate: server's CDP call"
 SERVER_GOTO = "goto: server's CDP calls"
+# One page task turn, run untimed after every sample (see run_steps).
+QUIESCE = "new Promise(resolve => setTimeout(resolve, 0))"
 REFERENCES = {
     OPEN_CONNECT: "the WebSocket upgrade (HTTP request, admission, 101), part of the server's open",
     OPEN_FRAME: "the open frame's round trip (a warm page leased), the rest of it",
@@ -258,6 +260,10 @@ async def measure_steps(
                             raise DriverError(f"{driver.name} {step}: unexpected answer")
                         if measured:
                             results.add(step, driver.name, took)
+                        # Untimed: the page finishes what the action left it to
+                        # do (after a load, layout and paint), so that work is
+                        # not charged to the next driver's sample.
+                        await tabs[driver.name].evaluate(QUIESCE)
                     if step == "evaluate":
                         await _references(results, echo, raw, measured=measured)
                     if step == "goto" and isinstance(raw, RawTab):
