@@ -48,7 +48,8 @@ log = logging.getLogger("inndx_cdp.session")
 # are already due run before the goto answers. A meta refresh or Refresh
 # header announces itself before loading stops; a script redirect from an
 # onload handler, or a 0 ms timer it set, starts within this window.
-# Measured cost: one evaluate round trip (about 1 ms), not a fixed sleep.
+# Measured cost: one evaluate round trip and a timer turn, not a fixed sleep
+# (about 1 ms; more when the renderer lays out and paints after the load).
 SETTLE_PROBE = "new Promise(resolve => setTimeout(resolve, 0))"
 # With JavaScript switched off no timer runs (the probe above would never
 # settle) and no script can redirect: a round trip through the renderer lets
