@@ -1,8 +1,9 @@
 """One page's request interception: a single owner of the ``Fetch`` domain.
 
 Several features need to pause requests: the session's middleware, a goto
-that rewrites its navigation request (method, body, headers), and the answer
-to a proxy's credentials challenge. Each adds a :class:`Rule` (the Fetch
+that rewrites its navigation request (method, body, headers) or answers it
+with what the server fetched itself (TRACE, CONNECT), and the answer to a
+proxy's credentials challenge. Each adds a :class:`Rule` (the Fetch
 patterns it needs and a handler); the manager enables ``Fetch`` with the union
 of those patterns, and disables it when no rule is left, so a page that needs
 none of it pays nothing.
