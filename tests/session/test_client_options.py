@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import psutil
 import pytest
@@ -17,6 +16,8 @@ from inndx_cdp.browser.browser import Browser, Page
 from inndx_cdp.session import interact
 from inndx_cdp.session.goto import GotoRequest, GotoResult, goto
 from inndx_cdp.session.setup import PageOptions, apply_options, prepare_page
+
+from .conftest import js
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +42,6 @@ async def kind_page(
 
 async def visit(page: Page, url: str) -> GotoResult:
     return await goto(page, GotoRequest(url=url), timeout=20, max_redirects=5, max_retries=0)
-
-
-async def js(page: Page, expression: str) -> Any:
-    reply = await page.cdp.send(
-        "Runtime.evaluate",
-        {"expression": expression, "returnByValue": True, "awaitPromise": True},
-    )
-    return reply["result"].get("value")
 
 
 async def test_the_two_kinds_are_different_builds(browser: Browser, chrome: Browser) -> None:
@@ -141,3 +134,16 @@ async def test_javascript_off_click_and_fill_still_work(kind_page: Page, site: s
     await visit(kind_page, site + "/ix/link")
     await interact.click(kind_page, "#go", timeout=10)
     assert await js(kind_page, "location.pathname") == "/ix/landing"
+
+
+@pytest.mark.parametrize(
+    "path", ["/goto/client/meta", "/goto/client/header", "/goto/client/onload"]
+)
+async def test_client_redirects_are_followed_on_both_builds(
+    kind_page: Page, site: str, path: str
+) -> None:
+    """The settle window starts at the load event on either build (an onload timer too)."""
+    answer = await visit(kind_page, site + path)
+    assert answer.url == site + "/goto/landing"
+    assert [(r["url"], r["side"]) for r in answer.redirects] == [(site + path, "client")]
+    assert await js(kind_page, "document.querySelector('#where').textContent") == "landing"
