@@ -91,9 +91,9 @@ async def send(
     """Send ``method`` to ``url`` as the page's session would, following redirects.
 
     ``proxy`` is the session's proxy URL (``http://user:pass@host:port``), or
-    None to connect directly, only to what ``egress`` allows when it is
-    given. Cookies the responses set go into the browser's
-    jar unless ``store_cookies`` is false. Raises :class:`FetchFailed` on a
+    None to connect directly: then only to addresses ``egress`` allows, when
+    a guard is given. Cookies the responses set go into the browser's jar
+    unless ``store_cookies`` is false. Raises :class:`FetchFailed` on a
     network failure and :class:`TooManyRedirects` past ``max_redirects``.
     """
     if proxy is not None and proxy.startswith("socks"):
