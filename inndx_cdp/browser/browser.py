@@ -14,6 +14,7 @@ from .egress import EgressGuard
 from .flags import BrowserKind
 from .popups import PopupGuard
 from .process import BrowserProcess, find_binary
+from .proxies import Proxy
 from .watchdog import MemoryWatchdog
 
 __all__ = ["Browser", "Page"]
@@ -35,10 +36,8 @@ class Page:
     context_id: str
     target_id: str
     cdp: CdpSession
-    proxy_id: str | None = None
-    # The same proxy as a URL with its credentials, for requests the server
-    # sends itself on the page's behalf.
-    proxy_url: str | None = field(default=None, repr=False)
+    # The configured proxy the page's context goes through, if any.
+    proxy: Proxy | None = None
     # The guard this page's traffic goes through, when an egress policy applies.
     egress: EgressGuard | None = None
     state: dict[str, Any] = field(default_factory=dict)

@@ -56,8 +56,7 @@ class ServerState:
             if proxy is not None:
                 self.proxies.release(proxy.id)
             raise
-        page.proxy_id = proxy.id if proxy else None
-        page.proxy_url = proxy.client_url if proxy else None
+        page.proxy = proxy
         try:
             await configure_interception(
                 page, frame.middleware, proxy_credentials=proxy.credentials if proxy else None
@@ -69,8 +68,8 @@ class ServerState:
 
     async def release_page(self, page: Page) -> None:
         """Dispose a page from :meth:`open_page` and stop counting it on its proxy."""
-        if page.proxy_id is not None and not page.disposed:
-            self.proxies.release(page.proxy_id)
+        if page.proxy is not None and not page.disposed:
+            self.proxies.release(page.proxy.id)
         await self.pool.release(page)
 
 

@@ -121,10 +121,6 @@ class GotoRequest:
     cookies: list[dict[str, Any]] = field(default_factory=list)
     referrer: str | None = None
     user_agent: str = "inndx"
-    # The session's proxy URL (with its credentials), for the requests the
-    # server sends itself (TRACE, CONNECT). The page's own traffic goes
-    # through the proxy its browser context was created with.
-    proxy: str | None = None
 
 
 @dataclass(slots=True)
@@ -559,8 +555,6 @@ class _Recorder:
         """The body the browser did not keep, fetched once more by the server if that is safe."""
         if self.method != "GET":
             raise bodies.not_kept(problem, f"a {self.method} is not sent twice")
-        if self.page.proxy_id is not None and self.request.proxy is None:
-            raise bodies.not_kept(problem, "fetching it again would bypass the session's proxy")
         log.info("response body of %s not kept (%s); fetching it again", hop.url, problem)
         try:
             again = await _send_outside(
@@ -670,7 +664,9 @@ async def _send_outside(
             accept_language=getattr(page.state.get("options"), "locale", None),
             referrer=request.referrer,
             max_redirects=max_redirects,
-            proxy=request.proxy,
+            # The page's own proxy: what its context goes through, the
+            # server's requests for it go through too.
+            proxy=page.proxy.client_url if page.proxy is not None else None,
             egress=page.egress,
             store_cookies=not again,
         )

@@ -114,7 +114,6 @@ class Session:
                 cookies=[cookie.model_dump() for cookie in frame.cookies],
                 referrer=frame.referrer,
                 user_agent=frame.user_agent,
-                proxy=self.page.proxy_url,
             ),
             timeout=self.config.timeout,
             max_redirects=self.config.max_redirects,
@@ -135,7 +134,7 @@ class Session:
 
     async def _goto_named_proxy(self, frame: GotoFrame) -> GotoReply:
         """goto, with a failure of the session's proxy said to be one."""
-        proxy = self.page.proxy_id
+        proxy = self.page.proxy.id if self.page.proxy is not None else None
         try:
             reply = await self._goto(frame)
         except NavigationFailed as exc:
